@@ -1,0 +1,55 @@
+// What to download and how: a Task is a plain value (copyable, no thread affinity) handed to
+// Session::submit, which takes it by value.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace spate {
+
+using TaskId = std::uint64_t;
+
+// How the size and Range support of a remote file are learned.
+enum class ProbeMode {
+  InBand,  // first request is GET with "Range: bytes=0-"; its body becomes segment 0
+  Head,    // HEAD first; falls back to InBand when HEAD is refused or says nothing useful
+};
+
+// Where segment bytes go while downloading.
+enum class Layout {
+  Single,  // one preallocated NAME.part, every connection writes at its offset (no merge)
+  Parts,   // one temp file per segment, concatenated in order at the end
+};
+
+// What to do when the final name already exists.
+enum class ExistingFile {
+  Rename,     // save as NAME.1.EXT, NAME.2.EXT, ... (default, as wget and aria2 do)
+  Overwrite,  // replace it atomically at the end
+  Skip,       // leave it alone and count the task as done
+};
+
+struct TaskOptions {
+  int split = 8;                              // connections for one file (-s)
+  std::int64_t min_split_size = 1 << 20;      // never split a range below this (-k), bytes
+  int max_tries = 5;                          // attempts per download; 0 = unlimited
+  std::chrono::milliseconds retry_wait{500};  // base of the exponential backoff
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};  // no data for this long
+  int max_redirects = 20;
+  ProbeMode probe = ProbeMode::InBand;
+  Layout layout = Layout::Single;
+  ExistingFile existing = ExistingFile::Rename;
+  std::vector<std::string> headers;  // extra request headers, "Name: value"
+};
+
+struct Task {
+  std::string url;
+  std::filesystem::path dir = ".";  // target directory
+  std::string out;                  // file name inside dir; empty = derived from the URL
+  TaskOptions options;
+};
+
+}  // namespace spate
