@@ -3,9 +3,9 @@
 // show message. Plain value type: copyable, no thread affinity.
 #pragma once
 
-#include <string>
-
 #include <tl/expected.hpp>
+
+#include <string>
 
 namespace spate {
 

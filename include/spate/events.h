@@ -4,15 +4,15 @@
 // EventsDropped says how many were.
 #pragma once
 
+#include "spate/error.h"
+#include "spate/task.h"
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <variant>
-
-#include "spate/error.h"
-#include "spate/task.h"
 
 namespace spate {
 
@@ -24,18 +24,18 @@ struct TaskQueued {
 struct TaskStarted {
   TaskId id = 0;
   std::string url;
-  std::filesystem::path path;         // final destination
-  std::optional<std::int64_t> size;   // total bytes when known
-  bool ranges_supported = false;      // server answered a ranged request with 206
-  int connections = 1;                // connections planned for this file
+  std::filesystem::path path;        // final destination
+  std::optional<std::int64_t> size;  // total bytes when known
+  bool ranges_supported = false;     // server answered a ranged request with 206
+  int connections = 1;               // connections planned for this file
 };
 
 struct TaskProgress {
   TaskId id = 0;
-  std::int64_t downloaded = 0;        // bytes written so far
-  std::optional<std::int64_t> size;   // total bytes when known
-  double bytes_per_second = 0;        // recent rate
-  int connections = 0;                // transfers running now
+  std::int64_t downloaded = 0;       // bytes written so far
+  std::optional<std::int64_t> size;  // total bytes when known
+  double bytes_per_second = 0;       // recent rate
+  int connections = 0;               // transfers running now
 };
 
 struct TaskRetrying {

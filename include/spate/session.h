@@ -4,6 +4,10 @@
 // still running (temp files of cancelled downloads are removed) and joins the thread.
 #pragma once
 
+#include "spate/error.h"
+#include "spate/events.h"
+#include "spate/task.h"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -11,18 +15,14 @@
 #include <string>
 #include <vector>
 
-#include "spate/error.h"
-#include "spate/events.h"
-#include "spate/task.h"
-
 namespace spate {
 
 struct SessionOptions {
-  int max_concurrent_downloads = 5;   // tasks in flight (-j)
-  int max_overall_connections = 64;   // connections across all tasks
-  int max_connections_per_host = 8;   // per host name, across all tasks (-x)
-  std::size_t intake_capacity = 64;   // submit() blocks while this many tasks wait
-  std::size_t event_capacity = 4096;  // events buffered for pop_events
+  int max_concurrent_downloads = 5;                  // tasks in flight (-j)
+  int max_overall_connections = 64;                  // connections across all tasks
+  int max_connections_per_host = 8;                  // per host name, across all tasks (-x)
+  std::size_t intake_capacity = 64;                  // submit() blocks while this many tasks wait
+  std::size_t event_capacity = 4096;                 // events buffered for pop_events
   std::chrono::milliseconds progress_interval{250};  // TaskProgress at most this often per task
   std::size_t receive_buffer = 512 * 1024;           // libcurl receive buffer per transfer, bytes
   std::string user_agent;                            // empty = "spate/VERSION"

@@ -1,0 +1,82 @@
+// spate: the command-line tool. Built on libspate's public API only.
+#include "spate/session.h"
+
+#include "exit_codes.h"
+#include "options.h"
+#include "reporter.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+std::atomic<int> g_signal{0};
+
+extern "C" void on_signal(int signal_number) {
+  // A second interrupt while shutting down means "now".
+  if (g_signal.exchange(signal_number) != 0) ::_exit(128 + signal_number);
+}
+
+void install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  (void)sigaction(SIGINT, &action, nullptr);
+  (void)sigaction(SIGTERM, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace spate;
+  auto parsed = cli::parse_command_line(argc, argv);
+  if (!parsed.options) return parsed.exit_code;
+  const cli::CliOptions& options = *parsed.options;
+
+  auto created = Session::create(options.session);
+  if (!created) {
+    fmt::print(stderr, "spate: cannot start: {}\n", created.error().message);
+    return cli::kExitInternal;
+  }
+  Session& session = **created;
+  install_signal_handlers();
+
+  // The feeder submits while the main thread drains events: submit() blocks when the intake is
+  // full, and events must keep flowing meanwhile.
+  std::atomic<bool> fed{false};
+  std::thread feeder([&] {
+    for (const auto& url : options.urls) {
+      Task task{url, options.dir, options.out, options.task};
+      if (!session.submit(std::move(task))) break;  // cancelled
+    }
+    session.close();
+    fed = true;
+  });
+
+  cli::Reporter reporter(stderr, options.quiet);
+  std::vector<Event> events;
+  bool cancelled = false;
+  for (bool finished = false; !finished;) {
+    session.wait_for_event(std::chrono::milliseconds(200));
+    if (g_signal != 0 && !cancelled) {
+      cancelled = true;
+      session.cancel();
+    }
+    // Read before draining: once idle, every terminal event is already in the queue.
+    finished = fed && session.idle();
+    events.clear();
+    session.pop_events(events);
+    for (const auto& event : events) reporter.on_event(event);
+  }
+  feeder.join();
+  reporter.print_summary();
+  if (g_signal == SIGINT) return cli::kExitInterrupted;
+  if (g_signal == SIGTERM) return cli::kExitTerminated;
+  return reporter.exit_code();
+}

@@ -1,0 +1,109 @@
+#include "options.h"
+
+#include "spate/units.h"
+#include "spate/version.h"
+
+#include "exit_codes.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <iostream>
+
+namespace spate::cli {
+namespace {
+
+// A CLI11 validator+converter for sizes such as 512K, 1M, 1.5MiB.
+struct ByteSizeOption {
+  std::int64_t* target;
+  std::int64_t minimum;
+  std::string operator()(const std::string& text) const {
+    const auto bytes = parse_byte_size(text);
+    if (!bytes) return fmt::format("'{}' is not a size (examples: 512K, 1M, 1.5MiB)", text);
+    if (*bytes < minimum) return fmt::format("'{}' is below the minimum {}", text, minimum);
+    *target = *bytes;
+    return {};
+  }
+};
+
+std::chrono::milliseconds seconds_to_ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0));
+}
+
+}  // namespace
+
+ParseOutcome parse_command_line(int argc, const char* const* argv) {
+  CliOptions options;
+  CLI::App app{"spate: a concurrent, segmented downloader for HTTP and HTTPS.", "spate"};
+  app.footer(kExitCodeHelp);
+  app.set_version_flag("-V,--version",
+                       fmt::format("spate {} ({})", version(), transport_version()));
+
+  app.add_option("urls", options.urls, "URLs to download")->required();
+  app.add_option("-o,--out", options.out, "Save as this file name (one URL only)");
+  app.add_option("-d,--dir", options.dir, "Directory to save into (default: current)");
+  app.add_flag("-q,--quiet", options.quiet, "Print errors only");
+
+  auto& task = options.task;
+  auto& session = options.session;
+  app.add_option("-s,--split", task.split, "Connections per file (default 8)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("-x,--max-connection-per-server", session.max_connections_per_host,
+                 "Connections per host across all downloads (default 8)")
+      ->check(CLI::Range(1, 256));
+  std::string min_split = "1M";
+  app.add_option("-k,--min-split-size", min_split,
+                 "Never split a range below this size, e.g. 512K, 1M (default 1M)")
+      ->check(ByteSizeOption{&task.min_split_size, 16 * 1024});
+  app.add_option("-j,--max-concurrent-downloads", session.max_concurrent_downloads,
+                 "Downloads in flight (default 5)")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--max-overall-connections", session.max_overall_connections,
+                 "Connections across all downloads (default 64)")
+      ->check(CLI::Range(1, 10000));
+
+  std::string probe = "inband";
+  app.add_option("--probe", probe,
+                 "How to learn size and Range support: inband (a ranged GET, default) or head")
+      ->check(CLI::IsMember({"inband", "head"}));
+  app.add_option("--max-tries", task.max_tries, "Attempts per download, 0 = unlimited (default 5)")
+      ->check(CLI::Range(0, 1000000));
+  double retry_wait = 0.5;
+  double connect_timeout = 30;
+  double stall_timeout = 60;
+  app.add_option("--retry-wait", retry_wait, "Base of the retry backoff in seconds (default 0.5)")
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--connect-timeout", connect_timeout, "Connect timeout in seconds (default 30)")
+      ->check(CLI::Range(0.001, 3600.0));
+  app.add_option("--timeout", stall_timeout,
+                 "Give up a connection that received nothing for this many seconds (default 60)")
+      ->check(CLI::Range(1.0, 86400.0));
+  app.add_option("--max-redirs", task.max_redirects, "Redirects to follow (default 20)")
+      ->check(CLI::Range(0, 50));
+  bool overwrite = false;
+  bool skip_existing = false;
+  auto* overwrite_flag =
+      app.add_flag("--overwrite", overwrite, "Replace an existing file of the same name");
+  app.add_flag("--skip-existing", skip_existing, "Leave an existing file alone (counts as success)")
+      ->excludes(overwrite_flag);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return {std::nullopt, code == 0 ? kExitOk : kExitUsage};
+  }
+  if (!options.out.empty() && options.urls.size() > 1) {
+    std::cerr << "spate: -o/--out names one file; it cannot be used with several URLs\n";
+    return {std::nullopt, kExitUsage};
+  }
+  task.probe = probe == "head" ? ProbeMode::Head : ProbeMode::InBand;
+  task.retry_wait = seconds_to_ms(retry_wait);
+  task.connect_timeout = seconds_to_ms(connect_timeout);
+  task.stall_timeout = seconds_to_ms(stall_timeout);
+  if (overwrite) task.existing = ExistingFile::Overwrite;
+  if (skip_existing) task.existing = ExistingFile::Skip;
+  return {std::move(options), kExitOk};
+}
+
+}  // namespace spate::cli

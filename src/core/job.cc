@@ -1,0 +1,496 @@
+#include "core/job.h"
+
+#include "core/retry_policy.h"
+#include "net/http_headers.h"
+#include "util/file_name.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <system_error>
+
+namespace spate::core {
+
+// One connection slot of a job. It carries one request at a time; after its range is done it
+// may carry the next one (libcurl then reuses the kept-alive connection).
+struct Job::Worker final : net::TransferSink {
+  Worker(Job& owner, WorkerId worker_id) : job(owner), id(worker_id) {}
+
+  Result<void> on_head(const net::ResponseHead& response) noexcept override {
+    return job.on_head(*this, response);
+  }
+  net::DataVerdict on_data(std::span<const char> data) noexcept override {
+    return job.on_data(*this, data);
+  }
+  void on_done(Result<void> outcome) noexcept override { job.on_done(*this, std::move(outcome)); }
+
+  bool running() const { return transfer != nullptr; }
+
+  Job& job;
+  const WorkerId id;
+  std::unique_ptr<net::Transfer> transfer;
+  net::Request request;
+  bool probe = false;          // first request of the download (learns size and ranges)
+  bool head_only = false;      // --probe=head
+  bool discard_body = false;   // the body is not file data (416 to the probe of an empty file)
+  std::optional<Error> error;  // why a callback failed the transfer
+  net::ResponseHead head;      // kept for HEAD probes, read in on_done
+};
+
+Job::Job(TaskId id, Task task, std::string host, JobContext& context)
+    : context_(context),
+      id_(id),
+      task_(std::move(task)),
+      host_(std::move(host)),
+      probe_mode_(task_.options.probe) {}
+
+Job::~Job() { stop_all(); }
+
+std::optional<Clock::time_point> Job::wake_at() const {
+  if (ended() || not_before_ <= context_.now()) return std::nullopt;
+  return not_before_;
+}
+
+void Job::cancel(Error reason) {
+  if (ended()) return;
+  stop_all();
+  if (!fatal_) fatal_ = std::move(reason);
+}
+
+std::int64_t Job::downloaded() const { return map_ ? map_->done_bytes() : stream_written_; }
+
+int Job::connections() const {
+  return static_cast<int>(std::count_if(workers_.begin(), workers_.end(),
+                                        [](const auto& worker) { return worker->running(); }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// pump: the only place that starts, stops and finishes things.
+
+void Job::pump() {
+  finished_transfers_.clear();
+  if (ended()) return;
+  if (fatal_) {
+    stop_all();
+    fail(*fatal_);
+    return;
+  }
+  if (restart_requested_) restart();
+  if (state_ == State::Starting) {
+    if (auto opened = open_destination(); !opened) {
+      fail(opened.error());
+      return;
+    }
+    if (ended()) return;  // skipped: the file exists
+    started_at_ = context_.now();
+    state_ = State::Probing;
+  }
+  if (context_.now() < not_before_) return;
+  switch (state_) {
+    case State::Probing:
+      if (connections() == 0) start_probe();
+      break;
+    case State::Downloading:
+      if (segmented_) {
+        if (map_->complete() && connections() == 0) {
+          finalize();
+        } else {
+          start_segments();
+        }
+      } else if (stream_complete_) {
+        finalize();
+      } else if (connections() == 0) {
+        start_stream();
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+Result<void> Job::open_destination() {
+  name_ = task_.out.empty() ? util::file_name_from_url(task_.url) : task_.out;
+  const std::string& name = name_;
+  std::error_code ec;
+  std::filesystem::create_directories(task_.dir, ec);
+  if (ec) {
+    return make_error(ErrorKind::FileOpen, fmt::format("cannot create directory {}: {}",
+                                                       task_.dir.string(), ec.message()));
+  }
+  final_path_ = task_.dir / name;
+  if (std::filesystem::exists(final_path_)) {
+    switch (task_.options.existing) {
+      case ExistingFile::Skip: {
+        TaskFinished finished{id_, task_.url, final_path_};
+        finished.bytes = static_cast<std::int64_t>(std::filesystem::file_size(final_path_, ec));
+        finished.skipped = true;
+        context_.emit(std::move(finished));
+        state_ = State::Done;
+        return {};
+      }
+      case ExistingFile::Rename:
+        for (int n = 1; n < 10000 && std::filesystem::exists(final_path_); ++n) {
+          final_path_ = task_.dir / util::numbered_name(name, n);
+        }
+        break;
+      case ExistingFile::Overwrite:
+        break;
+    }
+  }
+  auto part = storage::PartFile::open(final_path_.string() + ".part", /*truncate=*/true);
+  if (!part) return tl::unexpected(part.error());
+  part_ = std::move(*part);
+  return {};
+}
+
+net::Request Job::base_request() const {
+  const auto& options = task_.options;
+  const auto& session = context_.options();
+  net::Request request;
+  request.url = task_.url;
+  request.headers = options.headers;
+  request.user_agent = session.user_agent;
+  request.connect_timeout_ms = static_cast<long>(options.connect_timeout.count());
+  request.stall_timeout_s = std::max(
+      1L, static_cast<long>(
+              std::chrono::duration_cast<std::chrono::seconds>(options.stall_timeout).count()));
+  request.max_redirects = options.max_redirects;
+  request.buffer_size = static_cast<long>(session.receive_buffer);
+  return request;
+}
+
+Job::Worker& Job::idle_worker() {
+  for (auto& worker : workers_) {
+    if (!worker->running()) return *worker;
+  }
+  workers_.push_back(std::make_unique<Worker>(*this, static_cast<WorkerId>(workers_.size())));
+  return *workers_.back();
+}
+
+bool Job::launch(Worker& worker, net::Request request) {
+  if (!context_.acquire_connection(host_)) return false;
+  worker.request = std::move(request);
+  worker.error.reset();
+  worker.head = {};
+  auto transfer = net::Transfer::create(worker.request, worker);
+  if (!transfer) {
+    context_.release_connection(host_);
+    fatal_ = transfer.error();
+    return false;
+  }
+  worker.transfer = std::move(*transfer);
+  if (auto started = context_.start(*worker.transfer); !started) {
+    context_.release_connection(host_);
+    worker.transfer.reset();
+    fatal_ = started.error();
+    return false;
+  }
+  return true;
+}
+
+void Job::start_probe() {
+  Worker& worker = idle_worker();
+  net::Request request = base_request();
+  worker.probe = true;
+  worker.head_only = probe_mode_ == ProbeMode::Head;
+  if (worker.head_only) {
+    request.head = true;
+  } else {
+    request.range_begin = 0;  // "Range: bytes=0-": a 206 tells size and Range support at once
+  }
+  launch(worker, std::move(request));
+}
+
+void Job::start_segments() {
+  const int wanted = std::max(1, task_.options.split);
+  const std::int64_t min_split = std::max<std::int64_t>(1, task_.options.min_split_size);
+  while (connections() < wanted && !fatal_) {
+    Worker& worker = idle_worker();
+    const auto range = map_->assign(worker.id, min_split);
+    if (!range) break;
+    net::Request request = base_request();
+    request.range_begin = range->begin;
+    request.range_end = range->end;
+    request.if_range = validators_.if_range();
+    request.fresh_connection = false;
+    worker.probe = false;
+    worker.head_only = false;
+    if (!launch(worker, std::move(request))) {
+      map_->release(worker.id);  // no slot now: the range goes back to the free list
+      break;
+    }
+  }
+}
+
+void Job::start_stream() {
+  // Single stream (no ranges, or size unknown): start over from byte 0.
+  stream_written_ = 0;
+  if (auto truncated = part_.truncate(0); !truncated) {
+    fatal_ = truncated.error();
+    return;
+  }
+  Worker& worker = idle_worker();
+  worker.probe = false;
+  worker.head_only = false;
+  launch(worker, base_request());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transfer callbacks.
+
+Result<void> Job::on_head(Worker& worker, const net::ResponseHead& head) {
+  worker.head = head;
+  worker.discard_body = false;
+  retry_after_.reset();
+  if (worker.probe && !worker.head_only && head.status == 416 &&
+      net::parse_unsatisfied_range_total(head.content_range) == 0) {
+    // "bytes=0-" of an empty file is unsatisfiable: the file is simply empty.
+    net::ResponseHead empty = head;
+    empty.content_length = 0;
+    begin_single_stream(empty);
+    worker.probe = false;
+    worker.discard_body = true;
+    return {};
+  }
+  if (head.status < 200 || head.status >= 300) {
+    if (!head.retry_after.empty()) {
+      retry_after_ = net::parse_retry_after(head.retry_after, std::chrono::system_clock::now());
+    }
+    return tl::unexpected(status_error(head));
+  }
+  if (worker.head_only) return {};  // judged in on_done
+  if (worker.probe) return accept_probe(worker, head);
+  if (!segmented_) return {};  // a restarted single stream: any 2xx body from byte 0
+  return check_range_response(head, worker.request.range_begin, worker.request.range_end, *size_,
+                              validators_, !worker.request.if_range.empty());
+}
+
+Result<void> Job::accept_probe(Worker& worker, const net::ResponseHead& head) {
+  if (head.status == 206) {
+    const auto range = net::parse_content_range(head.content_range);
+    if (!range) {
+      return make_error(ErrorKind::Protocol,
+                        fmt::format("206 with an invalid Content-Range '{}'", head.content_range));
+    }
+    if (range->first != 0) {
+      return make_error(
+          ErrorKind::RangeMismatch,
+          fmt::format("asked for bytes 0-, server sent {}-{}", range->first, range->last));
+    }
+    if (range->total && range->last + 1 == *range->total) {
+      begin_segmented(*range->total, head);
+      // The probe keeps streaming as the first segment; it stops at that segment's end.
+      const auto first =
+          map_->assign(worker.id, std::max<std::int64_t>(1, task_.options.min_split_size));
+      if (!first || first->begin != 0)
+        return make_error(ErrorKind::Internal, "segment plan lost byte 0");
+      worker.probe = false;
+      return {};
+    }
+  }
+  begin_single_stream(head);
+  worker.probe = false;
+  return {};
+}
+
+void Job::begin_segmented(std::int64_t size, const net::ResponseHead& head) {
+  size_ = size;
+  segmented_ = true;
+  validators_ = {head.etag, head.last_modified};
+  map_.emplace(size);
+  map_->plan(std::max(1, task_.options.split),
+             std::max<std::int64_t>(1, task_.options.min_split_size));
+  if (auto reserved = part_.preallocate(size); !reserved) fatal_ = reserved.error();
+  state_ = State::Downloading;
+  emit_started();
+}
+
+void Job::begin_single_stream(const net::ResponseHead& head) {
+  size_ = head.content_length;
+  segmented_ = false;
+  validators_ = {head.etag, head.last_modified};
+  stream_written_ = 0;
+  if (size_) {
+    if (auto reserved = part_.preallocate(*size_); !reserved) fatal_ = reserved.error();
+  }
+  state_ = State::Downloading;
+  emit_started();
+}
+
+void Job::accept_head_probe(const net::ResponseHead& head) {
+  // HEAD said: size and "Accept-Ranges: bytes". Anything less and the in-band probe decides.
+  if (head.content_length && *head.content_length > 0 && head.accept_ranges == "bytes") {
+    begin_segmented(*head.content_length, head);
+  }
+  probe_mode_ = ProbeMode::InBand;
+}
+
+net::DataVerdict Job::on_data(Worker& worker, std::span<const char> data) {
+  if (fatal_) return net::DataVerdict::Fail;
+  if (worker.discard_body) return net::DataVerdict::Continue;
+  auto bytes = static_cast<std::int64_t>(data.size());
+  if (segmented_) {
+    const std::int64_t offset = map_->position(worker.id);
+    const std::int64_t usable = std::min(bytes, map_->remaining(worker.id));
+    if (usable > 0) {
+      auto written = part_.write_at(offset, data.first(static_cast<std::size_t>(usable)));
+      if (!written) {
+        worker.error = written.error();
+        return net::DataVerdict::Fail;
+      }
+      map_->advance(worker.id, usable);
+    }
+    // Stop when the range (which may have shrunk) is done but the response goes on.
+    const bool response_goes_on =
+        usable < bytes ||
+        (map_->remaining(worker.id) == 0 &&
+         (worker.request.range_end < 0 || worker.request.range_end > map_->end(worker.id)));
+    return response_goes_on ? net::DataVerdict::Stop : net::DataVerdict::Continue;
+  }
+  if (size_ && stream_written_ + bytes > *size_) {
+    worker.error = Error{ErrorKind::SizeMismatch,
+                         fmt::format("server sent more than the announced {} bytes", *size_)};
+    return net::DataVerdict::Fail;
+  }
+  auto written = part_.write_at(stream_written_, data);
+  if (!written) {
+    worker.error = written.error();
+    return net::DataVerdict::Fail;
+  }
+  stream_written_ += bytes;
+  return net::DataVerdict::Continue;
+}
+
+void Job::on_done(Worker& worker, Result<void> outcome) {
+  context_.release_connection(host_);
+  finished_transfers_.push_back(std::move(worker.transfer));
+  if (worker.head_only) {
+    worker.head_only = false;
+    worker.probe = false;
+    // A refused or useless HEAD is not a failure: the in-band probe takes over.
+    if (outcome) accept_head_probe(worker.head);
+    probe_mode_ = ProbeMode::InBand;
+    return;
+  }
+  if (!outcome) {
+    record_failure(worker, worker.error ? *worker.error : outcome.error());
+    return;
+  }
+  if (segmented_) {
+    const std::int64_t missing = map_->remaining(worker.id);
+    map_->release(worker.id);
+    if (missing > 0) {
+      record_failure(worker, Error{ErrorKind::Protocol,
+                                   fmt::format("connection closed with {} bytes of the range "
+                                               "still missing",
+                                               missing)});
+    }
+    return;
+  }
+  if (size_ && stream_written_ != *size_) {
+    record_failure(worker, Error{ErrorKind::SizeMismatch,
+                                 fmt::format("got {} of {} bytes", stream_written_, *size_)});
+    return;
+  }
+  if (state_ == State::Probing) begin_single_stream(worker.head);  // empty body
+  stream_complete_ = true;
+}
+
+void Job::record_failure(Worker& worker, Error error) {
+  if (segmented_ && map_) map_->release(worker.id);
+  worker.probe = false;
+  switch (classify(error)) {
+    case Disposition::Restart:
+      if (restarts_ == 0) {
+        restart_requested_ = true;
+      } else if (!fatal_) {
+        error.message += " (again, after starting over)";
+        fatal_ = std::move(error);
+      }
+      return;
+    case Disposition::Fail:
+      if (!fatal_) fatal_ = std::move(error);
+      return;
+    case Disposition::Retry:
+      break;
+  }
+  ++failures_;
+  const int max_tries = task_.options.max_tries;
+  if (max_tries > 0 && failures_ >= max_tries) {
+    if (!fatal_) {
+      error.message += fmt::format(" (gave up after {} attempts)", failures_);
+      fatal_ = std::move(error);
+    }
+    return;
+  }
+  const auto wait = backoff(failures_, task_.options.retry_wait, retry_after_,
+                            id_ * 7919U + static_cast<std::uint64_t>(failures_));
+  not_before_ = context_.now() + wait;
+  context_.emit(TaskRetrying{id_, std::move(error), failures_, wait});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Endings.
+
+void Job::stop_all() {
+  for (auto& worker : workers_) {
+    if (!worker->running()) continue;
+    context_.stop(*worker->transfer);
+    context_.release_connection(host_);
+    worker->transfer.reset();
+    if (segmented_ && map_) map_->release(worker->id);
+  }
+}
+
+void Job::restart() {
+  restart_requested_ = false;
+  ++restarts_;
+  stop_all();
+  map_.reset();
+  size_.reset();
+  segmented_ = false;
+  stream_written_ = 0;
+  stream_complete_ = false;
+  validators_ = {};
+  probe_mode_ = ProbeMode::InBand;
+  if (auto truncated = part_.truncate(0); !truncated) fatal_ = truncated.error();
+  state_ = State::Probing;
+}
+
+void Job::finalize() {
+  const std::int64_t bytes = downloaded();
+  if (auto synced = part_.truncate(bytes); !synced) {
+    fail(synced.error());
+    return;
+  }
+  const bool overwrite = task_.options.existing == ExistingFile::Overwrite;
+  auto committed = part_.commit(final_path_, overwrite);
+  // Another process took the name meanwhile: never replace it, pick the next free one.
+  for (int n = 1; !committed && committed.error().sys_errno == EEXIST && n < 10000; ++n) {
+    final_path_ = task_.dir / util::numbered_name(name_, n);
+    committed = part_.commit(final_path_, false);
+  }
+  if (!committed) {
+    fail(committed.error());
+    return;
+  }
+  TaskFinished finished{id_, task_.url, final_path_, bytes};
+  finished.seconds = std::chrono::duration<double>(context_.now() - started_at_).count();
+  finished.attempts = failures_ + 1;
+  state_ = State::Done;
+  context_.emit(std::move(finished));
+}
+
+void Job::fail(Error error) {
+  part_.discard();  // nothing resumable is kept yet: leave no partial file behind
+  state_ = State::Failed;
+  context_.emit(TaskFailed{id_, task_.url, std::move(error), failures_ + 1});
+}
+
+void Job::emit_started() {
+  TaskStarted started{id_, task_.url, final_path_, size_, segmented_};
+  started.connections = segmented_ ? std::max(1, task_.options.split) : 1;
+  context_.emit(std::move(started));
+}
+
+}  // namespace spate::core

@@ -1,0 +1,102 @@
+// One download from first request to final rename: probe, plan segments, run transfers, validate
+// every response, retry what is transient, and commit NAME.part to NAME. Owned by the Session and
+// used only on the network thread. Callbacks from transfers only record what happened; pump()
+// acts on it, so transfers are never added or removed from inside libcurl.
+#pragma once
+
+#include "spate/task.h"
+
+#include "core/job_context.h"
+#include "core/range_check.h"
+#include "core/segment_map.h"
+#include "net/transfer.h"
+#include "storage/part_file.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spate::core {
+
+class Job {
+ public:
+  Job(TaskId id, Task task, std::string host, JobContext& context);
+  ~Job();
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+
+  TaskId id() const { return id_; }
+  const std::string& host() const { return host_; }
+  // Moves the job forward: acts on finished transfers, starts the ones the caps allow, finishes
+  // the download when every byte is written. Emits the terminal event exactly once.
+  void pump();
+  bool ended() const { return state_ == State::Done || state_ == State::Failed; }
+  // When pump() must run again even if no socket becomes ready (a retry backoff ends).
+  std::optional<Clock::time_point> wake_at() const;
+  // Stops every transfer; the next pump() fails the job with `reason`.
+  void cancel(Error reason);
+
+  std::int64_t downloaded() const;
+  std::optional<std::int64_t> size() const { return size_; }
+  int connections() const;
+
+ private:
+  enum class State { Starting, Probing, Downloading, Done, Failed };
+  struct Worker;
+
+  // Transfer callbacks (through Worker), on the network thread inside libcurl.
+  Result<void> on_head(Worker& worker, const net::ResponseHead& head);
+  net::DataVerdict on_data(Worker& worker, std::span<const char> data);
+  void on_done(Worker& worker, Result<void> outcome);
+
+  Result<void> accept_probe(Worker& worker, const net::ResponseHead& head);
+  void accept_head_probe(const net::ResponseHead& head);
+  void begin_segmented(std::int64_t size, const net::ResponseHead& head);
+  void begin_single_stream(const net::ResponseHead& head);
+  void record_failure(Worker& worker, Error error);
+
+  Result<void> open_destination();
+  void start_probe();
+  void start_segments();
+  void start_stream();
+  bool launch(Worker& worker, net::Request request);
+  Worker& idle_worker();
+  void stop_all();
+  void restart();
+  void finalize();
+  void fail(Error error);
+  void emit_started();
+  net::Request base_request() const;
+
+  JobContext& context_;
+  const TaskId id_;
+  const Task task_;
+  const std::string host_;
+  State state_ = State::Starting;
+  ProbeMode probe_mode_;
+
+  std::string name_;  // file name before any ".N" renumbering
+  std::filesystem::path final_path_;
+  storage::PartFile part_;
+  std::optional<std::int64_t> size_;
+  bool segmented_ = false;
+  Validators validators_;
+  std::optional<SegmentMap> map_;
+  std::int64_t stream_written_ = 0;  // single stream: bytes written from offset 0
+  bool stream_complete_ = false;
+
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<net::Transfer>> finished_transfers_;  // freed at the next pump
+  int failures_ = 0;
+  int restarts_ = 0;
+  std::optional<Error> fatal_;
+  bool restart_requested_ = false;
+  Clock::time_point not_before_{};
+  Clock::time_point started_at_{};
+  std::optional<std::chrono::seconds> retry_after_;
+};
+
+}  // namespace spate::core

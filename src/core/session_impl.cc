@@ -1,0 +1,207 @@
+#include "core/session_impl.h"
+
+#include "net/url.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace spate {
+
+Result<std::unique_ptr<SessionImpl>> SessionImpl::create(SessionOptions options) {
+  if (options.max_concurrent_downloads < 1 || options.max_overall_connections < 1 ||
+      options.max_connections_per_host < 1) {
+    return make_error(ErrorKind::Usage, "session limits must be at least 1");
+  }
+  if (options.user_agent.empty()) options.user_agent = fmt::format("spate/{}", SPATE_VERSION);
+  auto loop = net::TransferLoop::create();
+  if (!loop) return tl::unexpected(loop.error());
+  return std::unique_ptr<SessionImpl>(new SessionImpl(std::move(options), std::move(*loop)));
+}
+
+SessionImpl::SessionImpl(SessionOptions options, std::unique_ptr<net::TransferLoop> loop)
+    : options_(std::move(options)),
+      loop_(std::move(loop)),
+      events_(options_.event_capacity, [this] { loop_->wakeup(); }),
+      now_(core::Clock::now()),
+      thread_([this] { run(); }) {}
+
+SessionImpl::~SessionImpl() {
+  cancel();
+  stopping_ = true;
+  loop_->wakeup();
+  thread_.join();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Any thread.
+
+Result<TaskId> SessionImpl::submit(Task task) {
+  std::unique_lock lock(intake_mutex_);
+  intake_not_full_.wait(lock, [this] {
+    return closed_ || intake_.size() < std::max<std::size_t>(1, options_.intake_capacity);
+  });
+  if (closed_) return make_error(ErrorKind::Usage, "the session accepts no more tasks");
+  const TaskId id = next_id_++;
+  {
+    std::lock_guard done_lock(done_mutex_);
+    ++submitted_;
+  }
+  events_.push(TaskQueued{id, task.url}, /*droppable=*/false);
+  intake_.emplace_back(id, std::move(task));
+  lock.unlock();
+  loop_->wakeup();
+  return id;
+}
+
+void SessionImpl::close() {
+  {
+    std::lock_guard lock(intake_mutex_);
+    closed_ = true;
+  }
+  intake_not_full_.notify_all();
+}
+
+void SessionImpl::cancel() {
+  close();
+  cancel_requested_ = true;
+  loop_->wakeup();
+}
+
+bool SessionImpl::idle() const {
+  std::lock_guard lock(done_mutex_);
+  return submitted_ == ended_;
+}
+
+void SessionImpl::wait() {
+  std::unique_lock lock(done_mutex_);
+  done_changed_.wait(lock, [this] { return submitted_ == ended_; });
+}
+
+void SessionImpl::task_ended() {
+  {
+    std::lock_guard lock(done_mutex_);
+    ++ended_;
+  }
+  done_changed_.notify_all();
+}
+
+void SessionImpl::emit(Event event) {
+  const bool droppable = std::holds_alternative<TaskProgress>(event);
+  events_.push(std::move(event), droppable);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network thread.
+
+void SessionImpl::run() {
+  while (!stopping_) {
+    now_ = core::Clock::now();
+    if (cancel_requested_ && !cancelled_) cancel_everything();
+    admit();
+    for (auto& entry : jobs_) entry.job->pump();
+    loop_->perform();
+    now_ = core::Clock::now();
+    for (auto& entry : jobs_) entry.job->pump();  // act on what just finished at once
+    reap();
+    report_progress();
+    loop_->poll(next_timeout());
+  }
+  jobs_.clear();  // tears down transfers and removes temp files of unfinished jobs
+}
+
+void SessionImpl::admit() {
+  while (!cancelled_ &&
+         jobs_.size() < static_cast<std::size_t>(options_.max_concurrent_downloads) &&
+         !events_.full()) {
+    std::pair<TaskId, Task> next;
+    {
+      std::lock_guard lock(intake_mutex_);
+      if (intake_.empty()) return;
+      next = std::move(intake_.front());
+      intake_.pop_front();
+    }
+    intake_not_full_.notify_one();
+    auto& [id, task] = next;
+    auto url = net::parse_url(task.url);
+    if (!url) {
+      emit(TaskFailed{id, task.url, url.error(), 0});
+      task_ended();
+      continue;
+    }
+    ActiveJob entry;
+    entry.job = std::make_unique<core::Job>(id, std::move(task), url->host, *this);
+    entry.last_time = now_;
+    jobs_.push_back(std::move(entry));
+  }
+}
+
+void SessionImpl::cancel_everything() {
+  cancelled_ = true;
+  for (auto& entry : jobs_) entry.job->cancel(Error{ErrorKind::Cancelled, "cancelled"});
+  std::deque<std::pair<TaskId, Task>> queued;
+  {
+    std::lock_guard lock(intake_mutex_);
+    queued.swap(intake_);
+  }
+  intake_not_full_.notify_all();
+  for (auto& [id, task] : queued) {
+    emit(TaskFailed{id, task.url, Error{ErrorKind::Cancelled, "cancelled before it started"}, 0});
+    task_ended();
+  }
+}
+
+void SessionImpl::reap() {
+  const auto first_ended = std::stable_partition(
+      jobs_.begin(), jobs_.end(), [](const ActiveJob& entry) { return !entry.job->ended(); });
+  const auto count = std::distance(first_ended, jobs_.end());
+  jobs_.erase(first_ended, jobs_.end());
+  for (std::ptrdiff_t i = 0; i < count; ++i) task_ended();
+}
+
+void SessionImpl::report_progress() {
+  if (now_ - last_progress_ < options_.progress_interval) return;
+  last_progress_ = now_;
+  for (auto& entry : jobs_) {
+    const core::Job& job = *entry.job;
+    const std::int64_t bytes = job.downloaded();
+    const double seconds = std::chrono::duration<double>(now_ - entry.last_time).count();
+    if (seconds > 0) {
+      const double instant = static_cast<double>(bytes - entry.last_bytes) / seconds;
+      entry.rate = entry.rate == 0 ? instant : 0.7 * entry.rate + 0.3 * instant;
+    }
+    entry.last_bytes = bytes;
+    entry.last_time = now_;
+    emit(TaskProgress{job.id(), bytes, job.size(), entry.rate, job.connections()});
+  }
+}
+
+std::chrono::milliseconds SessionImpl::next_timeout() const {
+  using std::chrono::milliseconds;
+  auto timeout = milliseconds(1000);
+  if (!jobs_.empty()) timeout = std::min(timeout, options_.progress_interval);
+  for (const auto& entry : jobs_) {
+    if (auto wake = entry.job->wake_at()) {
+      timeout = std::min(timeout, std::chrono::ceil<milliseconds>(*wake - now_));
+    }
+  }
+  return std::max(timeout, milliseconds(0));
+}
+
+bool SessionImpl::acquire_connection(const std::string& host) {
+  if (connections_ >= options_.max_overall_connections) return false;
+  int& per_host = connections_per_host_[host];
+  if (per_host >= options_.max_connections_per_host) return false;
+  ++per_host;
+  ++connections_;
+  return true;
+}
+
+void SessionImpl::release_connection(const std::string& host) {
+  auto it = connections_per_host_.find(host);
+  if (it == connections_per_host_.end()) return;
+  --connections_;
+  if (--it->second == 0) connections_per_host_.erase(it);
+}
+
+}  // namespace spate

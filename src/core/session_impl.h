@@ -1,0 +1,96 @@
+// The engine behind spate::Session: the intake queue (any thread), and the network thread that
+// owns the TransferLoop, every Job and all connection accounting. Members marked "network thread"
+// are touched only by that thread; the others say which lock guards them.
+#pragma once
+
+#include "spate/session.h"
+
+#include "core/event_queue.h"
+#include "core/job.h"
+#include "core/job_context.h"
+#include "net/transfer_loop.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace spate {
+
+class SessionImpl final : public core::JobContext {
+ public:
+  static Result<std::unique_ptr<SessionImpl>> create(SessionOptions options);
+  ~SessionImpl() override;
+
+  // Public API (any thread).
+  Result<TaskId> submit(Task task);
+  void close();
+  void cancel();
+  bool idle() const;
+  void wait();
+  bool wait_for_event(std::chrono::milliseconds timeout) { return events_.wait(timeout); }
+  void pop_events(std::vector<Event>& out) { events_.pop_all(out); }
+
+  // JobContext (network thread).
+  const SessionOptions& options() const override { return options_; }
+  core::Clock::time_point now() const override { return now_; }
+  bool acquire_connection(const std::string& host) override;
+  void release_connection(const std::string& host) override;
+  Result<void> start(net::Transfer& transfer) override { return loop_->add(transfer); }
+  void stop(net::Transfer& transfer) override { loop_->remove(transfer); }
+  void emit(Event event) override;
+
+ private:
+  struct ActiveJob {
+    std::unique_ptr<core::Job> job;
+    std::int64_t last_bytes = 0;
+    core::Clock::time_point last_time{};
+    double rate = 0;  // bytes per second, smoothed
+  };
+
+  SessionImpl(SessionOptions options, std::unique_ptr<net::TransferLoop> loop);
+  void run();    // the network thread's loop
+  void admit();  // moves tasks from the intake into jobs under the caps
+  void cancel_everything();
+  void reap();  // drops ended jobs
+  void report_progress();
+  std::chrono::milliseconds next_timeout() const;
+  void task_ended();
+
+  const SessionOptions options_;
+  const std::unique_ptr<net::TransferLoop> loop_;
+  core::EventQueue events_;
+
+  // Intake, guarded by intake_mutex_.
+  mutable std::mutex intake_mutex_;
+  std::condition_variable intake_not_full_;
+  std::deque<std::pair<TaskId, Task>> intake_;
+  bool closed_ = false;
+  TaskId next_id_ = 1;
+
+  // Completion counting for idle()/wait(), guarded by done_mutex_.
+  mutable std::mutex done_mutex_;
+  std::condition_variable done_changed_;
+  std::uint64_t submitted_ = 0;
+  std::uint64_t ended_ = 0;
+
+  std::atomic<bool> cancel_requested_{false};
+  std::atomic<bool> stopping_{false};
+
+  // Network thread only.
+  core::Clock::time_point now_{};
+  core::Clock::time_point last_progress_{};
+  std::vector<ActiveJob> jobs_;
+  int connections_ = 0;
+  std::map<std::string, int, std::less<>> connections_per_host_;
+  bool cancelled_ = false;
+
+  std::thread thread_;  // last: started after everything above exists
+};
+
+}  // namespace spate

@@ -1,0 +1,45 @@
+#include "net/curl_error.h"
+
+#include <curl/curl.h>
+
+namespace spate::net {
+
+Error error_from_curl(int curl_code) {
+  const auto code = static_cast<CURLcode>(curl_code);
+  ErrorKind kind = ErrorKind::Transport;
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      kind = ErrorKind::Resolve;
+      break;
+    case CURLE_COULDNT_CONNECT:
+      kind = ErrorKind::Connect;
+      break;
+    case CURLE_OPERATION_TIMEDOUT:
+      kind = ErrorKind::Timeout;
+      break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+      kind = ErrorKind::Tls;
+      break;
+    case CURLE_TOO_MANY_REDIRECTS:
+      kind = ErrorKind::TooManyRedirects;
+      break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      kind = ErrorKind::InvalidUrl;
+      break;
+    case CURLE_PARTIAL_FILE:
+      kind = ErrorKind::SizeMismatch;
+      break;
+    default:
+      break;
+  }
+  Error error{kind, curl_easy_strerror(code)};
+  error.curl_code = curl_code;
+  return error;
+}
+
+}  // namespace spate::net

@@ -1,0 +1,97 @@
+// One HTTP(S) request/response over a libcurl easy handle, reported to a TransferSink.
+// A Transfer is owned by whoever created it (a Job) and used only on the network thread; it must be
+// removed from its TransferLoop before it is destroyed (TransferLoop does that on completion).
+#pragma once
+
+#include "spate/error.h"
+#include "spate/task.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+using CURL = void;  // libcurl's easy handle type, kept opaque outside src/net/*.cc
+struct curl_slist;
+
+namespace spate::net {
+
+struct Request {
+  std::string url;
+  std::int64_t range_begin = -1;  // -1: no Range header
+  std::int64_t range_end = -1;    // exclusive end; -1: open ("bytes=BEGIN-")
+  bool head = false;              // HEAD instead of GET
+  std::string if_range;           // If-Range validator, sent with a Range when non-empty
+  std::vector<std::string> headers;
+  std::string user_agent;
+  long connect_timeout_ms = 30000;
+  long stall_timeout_s = 60;  // abort when no byte arrived for this long
+  long max_redirects = 20;
+  long buffer_size = 512 * 1024;
+  bool fresh_connection = false;  // never reuse a pooled connection (segments of one file)
+};
+
+struct ResponseHead {
+  int status = 0;
+  std::optional<std::int64_t> content_length;
+  std::string content_range;
+  std::string etag;
+  std::string last_modified;
+  std::string content_disposition;
+  std::string retry_after;
+  std::string accept_ranges;
+  std::string effective_url;
+};
+
+enum class DataVerdict {
+  Continue,
+  Stop,  // the range is complete (it may have shrunk): end the transfer, which is not an error
+  Fail,  // the sink recorded an error; abort
+};
+
+// Callbacks arrive on the network thread from inside libcurl. They must not throw, and must not
+// add or remove transfers (the Job defers that to its next pump).
+class TransferSink {
+ public:
+  virtual ~TransferSink() = default;
+  // Once, before the first body byte (or at the end for an empty body). An error refuses the
+  // response: no byte of it is delivered and on_done reports that error.
+  virtual Result<void> on_head(const ResponseHead& head) noexcept = 0;
+  virtual DataVerdict on_data(std::span<const char> data) noexcept = 0;
+  // Exactly once, after the transfer left the loop. Stop verdicts end in success.
+  virtual void on_done(Result<void> outcome) noexcept = 0;
+};
+
+class Transfer {
+ public:
+  static Result<std::unique_ptr<Transfer>> create(const Request& request, TransferSink& sink);
+  ~Transfer();
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
+
+  CURL* handle() const { return easy_; }
+  // Called by TransferLoop with the libcurl result code once the transfer left the loop.
+  void finish(int curl_code) noexcept;
+
+ private:
+  Transfer(CURL* easy, TransferSink& sink) : easy_(easy), sink_(sink) {}
+  static std::size_t header_callback(char* data, std::size_t size, std::size_t count,
+                                     void* self) noexcept;
+  static std::size_t write_callback(char* data, std::size_t size, std::size_t count,
+                                    void* self) noexcept;
+  bool deliver_head() noexcept;
+
+  CURL* easy_;
+  TransferSink& sink_;
+  ::curl_slist* header_list_ = nullptr;
+  ResponseHead head_;
+  bool head_delivered_ = false;
+  std::optional<Error> refused_;  // on_head refused the response
+  bool stopped_ = false;          // sink said Stop
+  bool failed_ = false;           // sink said Fail
+  bool finished_ = false;
+};
+
+}  // namespace spate::net

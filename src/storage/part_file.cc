@@ -1,0 +1,133 @@
+#include "storage/part_file.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utility>
+
+namespace spate::storage {
+
+Result<PartFile> PartFile::open(std::filesystem::path path, bool truncate) {
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0);
+  const int fd = ::open(path.c_str(), flags, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    Error error{ErrorKind::FileOpen,
+                fmt::format("cannot create {}: {}", path.string(), std::strerror(err))};
+    error.sys_errno = err;
+    return tl::unexpected(std::move(error));
+  }
+  return PartFile(fd, std::move(path));
+}
+
+PartFile::PartFile(PartFile&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+
+PartFile& PartFile::operator=(PartFile&& other) noexcept {
+  if (this != &other) {
+    discard();
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+PartFile::~PartFile() { discard(); }
+
+Error PartFile::file_error(ErrorKind kind, const char* what, int err) const {
+  if (err == ENOSPC || err == EDQUOT) kind = ErrorKind::DiskFull;
+  Error error{kind, fmt::format("{} {}: {}", what, path_.string(), std::strerror(err))};
+  error.sys_errno = err;
+  return error;
+}
+
+Result<void> PartFile::preallocate(std::int64_t size) {
+  if (size <= 0) return {};
+  const int rc = ::fallocate(fd_, 0, 0, size);
+  if (rc == 0) return {};
+  const int err = errno;
+  if (err != EOPNOTSUPP && err != ENOSYS) {
+    return tl::unexpected(file_error(ErrorKind::FileWrite, "cannot reserve space for", err));
+  }
+  return truncate(size);  // no fallocate here: a sparse file of the right length
+}
+
+Result<void> PartFile::write_at(std::int64_t offset, std::span<const char> data) {
+  const char* cursor = data.data();
+  std::size_t left = data.size();
+  while (left > 0) {
+    const ssize_t written = ::pwrite(fd_, cursor, left, offset);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return tl::unexpected(file_error(ErrorKind::FileWrite, "cannot write", errno));
+    }
+    cursor += written;
+    left -= static_cast<std::size_t>(written);
+    offset += written;
+  }
+  return {};
+}
+
+Result<void> PartFile::truncate(std::int64_t size) {
+  if (::ftruncate(fd_, size) != 0) {
+    return tl::unexpected(file_error(ErrorKind::FileWrite, "cannot resize", errno));
+  }
+  return {};
+}
+
+Result<void> PartFile::sync() {
+  if (::fdatasync(fd_) != 0) {
+    return tl::unexpected(file_error(ErrorKind::FileWrite, "cannot flush", errno));
+  }
+  return {};
+}
+
+Result<std::int64_t> PartFile::size() const {
+  struct stat info {};
+  if (::fstat(fd_, &info) != 0) {
+    return tl::unexpected(file_error(ErrorKind::FileOpen, "cannot stat", errno));
+  }
+  return static_cast<std::int64_t>(info.st_size);
+}
+
+Result<void> PartFile::commit(const std::filesystem::path& destination, bool overwrite) {
+  if (auto synced = sync(); !synced) return synced;
+  const unsigned flags = overwrite ? 0U : RENAME_NOREPLACE;
+  if (::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, destination.c_str(), flags) != 0) {
+    const int err = errno;
+    Error error{ErrorKind::Rename, fmt::format("cannot rename {} to {}: {}", path_.string(),
+                                               destination.string(), std::strerror(err))};
+    error.sys_errno = err;
+    return tl::unexpected(std::move(error));
+  }
+  close_fd();
+  path_.clear();
+  return {};
+}
+
+void PartFile::keep() noexcept {
+  close_fd();
+  path_.clear();
+}
+
+void PartFile::discard() noexcept {
+  close_fd();
+  if (!path_.empty()) {
+    (void)::unlink(path_.c_str());
+    path_.clear();
+  }
+}
+
+void PartFile::close_fd() noexcept {
+  if (fd_ >= 0) {
+    (void)::close(fd_);
+    fd_ = -1;
+  }
+}
+
+}  // namespace spate::storage

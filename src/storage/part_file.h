@@ -1,0 +1,55 @@
+// The temp file a download writes into (NAME.part), owned by one Job on the network thread.
+// RAII: the descriptor is closed in the destructor, and the file is removed unless it was
+// committed (renamed to its final name) or kept for a later resume.
+#pragma once
+
+#include "spate/error.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+
+namespace spate::storage {
+
+class PartFile {
+ public:
+  // Opens (creating it when needed) `path` for writing; truncates it when `truncate`.
+  static Result<PartFile> open(std::filesystem::path path, bool truncate);
+  PartFile() = default;
+  PartFile(PartFile&& other) noexcept;
+  PartFile& operator=(PartFile&& other) noexcept;
+  PartFile(const PartFile&) = delete;
+  PartFile& operator=(const PartFile&) = delete;
+  ~PartFile();
+
+  bool is_open() const { return fd_ >= 0; }
+  const std::filesystem::path& path() const { return path_; }
+
+  // Reserves `size` bytes without writing them (fallocate); on filesystems without fallocate the
+  // file is only extended (sparse). Never a slow zero-fill.
+  Result<void> preallocate(std::int64_t size);
+  // Writes all of `data` at `offset` (pwrite, retried on EINTR and short writes).
+  Result<void> write_at(std::int64_t offset, std::span<const char> data);
+  // Sets the length (drops preallocated space past it).
+  Result<void> truncate(std::int64_t size);
+  Result<void> sync();
+  Result<std::int64_t> size() const;
+
+  // Flushes data to disk and renames the file to `destination`. Without `overwrite`, an existing
+  // destination is never replaced: the result is an error with sys_errno EEXIST.
+  Result<void> commit(const std::filesystem::path& destination, bool overwrite);
+  // Closes the descriptor and leaves the file on disk (for resume).
+  void keep() noexcept;
+  // Closes the descriptor and removes the file.
+  void discard() noexcept;
+
+ private:
+  PartFile(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
+  void close_fd() noexcept;
+  Error file_error(ErrorKind kind, const char* what, int err) const;
+
+  int fd_ = -1;
+  std::filesystem::path path_;
+};
+
+}  // namespace spate::storage
