@@ -269,7 +269,7 @@ Result<void> Job::accept_probe(Worker& worker, const net::ResponseHead& head) {
   if (head.status == 206) {
     const auto range = net::parse_content_range(head.content_range);
     if (!range) {
-      return make_error(ErrorKind::Protocol,
+      return make_error(ErrorKind::RangeMismatch,
                         fmt::format("206 with an invalid Content-Range '{}'", head.content_range));
     }
     if (range->first != 0) {
@@ -399,6 +399,7 @@ void Job::on_done(Worker& worker, Result<void> outcome) {
 void Job::record_failure(Worker& worker, Error error) {
   if (segmented_ && map_) map_->release(worker.id);
   worker.probe = false;
+  ++failures_;
   switch (classify(error)) {
     case Disposition::Restart:
       if (restarts_ == 0) {
@@ -414,7 +415,6 @@ void Job::record_failure(Worker& worker, Error error) {
     case Disposition::Retry:
       break;
   }
-  ++failures_;
   const int max_tries = task_.options.max_tries;
   if (max_tries > 0 && failures_ >= max_tries) {
     if (!fatal_) {
@@ -484,7 +484,7 @@ void Job::finalize() {
 void Job::fail(Error error) {
   part_.discard();  // nothing resumable is kept yet: leave no partial file behind
   state_ = State::Failed;
-  context_.emit(TaskFailed{id_, task_.url, std::move(error), failures_ + 1});
+  context_.emit(TaskFailed{id_, task_.url, std::move(error), std::max(1, failures_)});
 }
 
 void Job::emit_started() {

@@ -1,0 +1,325 @@
+#include "support/http_server.h"
+
+#include "support/http_response.h"
+#include "support/socket_io.h"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace spate::testing {
+namespace {
+
+constexpr int kAcceptPollMs = 200;     // how often the accept loop reaps finished threads
+constexpr int kReadPollMs = 1000;      // one receive wait slice
+constexpr int kIdleGiveUpMs = 60'000;  // keep-alive connections idle this long are closed
+constexpr std::size_t kMaxHeadSize = 64 * 1024;
+constexpr std::int64_t kMaxRequestBody = 1 << 20;
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::runtime_error("HttpServer: " + what + ": " + std::strerror(errno));
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+struct HttpServer::Connection {
+  int fd = -1;  // closed and set to -1 by the connection's own thread, under mutex_
+  int id = 0;
+  std::atomic<bool> finished{false};
+  std::thread thread;
+};
+
+std::string RecordedRequest::header(std::string_view lower_name) const {
+  const auto it = headers.find(std::string(lower_name));
+  return it == headers.end() ? std::string() : it->second;
+}
+
+HttpServer::HttpServer() {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno("pipe2");
+  wake_read_fd_ = pipe_fds[0];
+  wake_write_fd_ = pipe_fds[1];
+  try {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (listen_fd_ < 0) throw_errno("socket");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;  // the kernel picks a free port: no pick-then-bind race
+    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      throw_errno("bind 127.0.0.1:0");
+    }
+    if (listen(listen_fd_, 512) != 0) throw_errno("listen");
+    socklen_t length = sizeof address;
+    if (getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      throw_errno("getsockname");
+    }
+    port_ = ntohs(address.sin_port);
+    accept_thread_ = std::thread([this] { accept_loop(); });
+  } catch (...) {
+    close_fd(listen_fd_);
+    close_fd(wake_read_fd_);
+    close_fd(wake_write_fd_);
+    throw;
+  }
+}
+
+HttpServer::~HttpServer() {
+  stopping_.store(true);
+  const char byte = 1;
+  // The pipe stays readable from now on, which ends every poll() of every thread.
+  [[maybe_unused]] const ssize_t written = write(wake_write_fd_, &byte, 1);
+  if (accept_thread_.joinable()) accept_thread_.join();
+  // Only this thread touches connections_ from here on (the accept thread reaped it before).
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& connection : connections_) {
+      if (connection->fd >= 0) shutdown(connection->fd, SHUT_RDWR);
+    }
+  }
+  for (const auto& connection : connections_) {
+    if (connection->thread.joinable()) connection->thread.join();
+  }
+  close_fd(listen_fd_);
+  close_fd(wake_read_fd_);
+  close_fd(wake_write_fd_);
+}
+
+std::string HttpServer::url(std::string_view path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+}
+
+void HttpServer::route(std::string path, FaultPlan plan) {
+  std::lock_guard lock(mutex_);
+  path_stats_[path].requests = 0;
+  routes_.insert_or_assign(std::move(path), std::move(plan));
+}
+
+std::vector<RecordedRequest> HttpServer::requests() const {
+  std::lock_guard lock(mutex_);
+  return requests_;
+}
+
+std::vector<RecordedRequest> HttpServer::requests_for(std::string_view path) const {
+  std::lock_guard lock(mutex_);
+  std::vector<RecordedRequest> matching;
+  for (const auto& request : requests_) {
+    if (request.path == path) matching.push_back(request);
+  }
+  return matching;
+}
+
+int HttpServer::max_concurrent_requests() const {
+  std::lock_guard lock(mutex_);
+  return peak_in_flight_;
+}
+
+int HttpServer::max_concurrent_requests(std::string_view path) const {
+  std::lock_guard lock(mutex_);
+  const auto it = path_stats_.find(path);
+  return it == path_stats_.end() ? 0 : it->second.peak;
+}
+
+int HttpServer::connections_accepted() const {
+  std::lock_guard lock(mutex_);
+  return connections_accepted_;
+}
+
+void HttpServer::reset_stats() {
+  std::lock_guard lock(mutex_);
+  requests_.clear();
+  peak_in_flight_ = in_flight_;
+  for (auto& [path, stats] : path_stats_) stats.peak = stats.in_flight;
+  connections_accepted_ = 0;
+}
+
+void HttpServer::accept_loop() {
+  const StopToken stop{wake_read_fd_, &stopping_};
+  while (!stop.stop_requested()) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_read_fd_, POLLIN, 0}};
+    const int ready = poll(fds, 2, kAcceptPollMs);
+    if (stop.stop_requested()) break;
+    reap_finished_connections();
+    if (ready <= 0 || (fds[0].revents & POLLIN) == 0) continue;
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      // Out of descriptors: back off instead of spinning on a listener that stays readable.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        sleep_unless_stopped(10, stop);
+      }
+      continue;
+    }
+    // Headers and body go out in separate writes: without this, Nagle + delayed ACK would add
+    // ~40 ms to every small keep-alive response.
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto connection = std::make_unique<Connection>();
+    Connection* raw = connection.get();
+    raw->fd = fd;
+    {
+      std::lock_guard lock(mutex_);
+      raw->id = next_connection_id_++;
+      ++connections_accepted_;
+      connections_.push_back(std::move(connection));
+    }
+    try {
+      raw->thread = std::thread([this, raw] { serve_connection(*raw); });
+    } catch (const std::system_error&) {  // no thread available: drop the connection
+      std::lock_guard lock(mutex_);
+      close_fd(raw->fd);
+      raw->finished = true;
+    }
+  }
+}
+
+void HttpServer::reap_finished_connections() {
+  std::list<std::unique_ptr<Connection>> finished;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      const auto next = std::next(it);
+      if ((*it)->finished.load()) finished.splice(finished.end(), connections_, it);
+      it = next;
+    }
+  }
+  for (const auto& connection : finished) {
+    if (connection->thread.joinable()) connection->thread.join();
+  }
+}
+
+void HttpServer::serve_connection(Connection& connection) {
+  const StopToken stop{wake_read_fd_, &stopping_};
+  const int fd = connection.fd;  // this thread owns the descriptor until it closes it below
+  std::string buffer;
+  bool reset = false;
+  int idle_ms = 0;
+  while (!stop.stop_requested()) {
+    while (buffer.rfind("\r\n", 0) == 0) buffer.erase(0, 2);  // stray CRLF between requests
+    const std::size_t head_end = buffer.find("\r\n\r\n");
+    if (head_end == std::string::npos) {
+      if (buffer.size() > kMaxHeadSize) break;
+      const IoResult result = receive_some(fd, buffer, kReadPollMs, stop);
+      if (result == IoResult::PeerClosed || result == IoResult::Stopped) break;
+      idle_ms = result == IoResult::TimedOut ? idle_ms + kReadPollMs : 0;
+      if (idle_ms >= kIdleGiveUpMs) break;
+      continue;
+    }
+    idle_ms = 0;
+    const auto request = parse_request_head(std::string_view(buffer).substr(0, head_end));
+    buffer.erase(0, head_end + 4);
+    if (!request) {
+      write_simple_response(fd, 400, "malformed request\n", {}, false, false, stop);
+      break;
+    }
+    // Discard a request body; chunked request bodies are not supported (answer, then close).
+    std::int64_t body_size = 0;
+    const std::string length_value = request->header("content-length");
+    if (!length_value.empty()) {
+      const char* end = length_value.data() + length_value.size();
+      if (std::from_chars(length_value.data(), end, body_size).ptr != end || body_size < 0 ||
+          body_size > kMaxRequestBody) {
+        write_simple_response(fd, 413, "bad request body\n", {}, false, false, stop);
+        break;
+      }
+    }
+    bool body_complete = true;
+    for (int slices = 0; static_cast<std::int64_t>(buffer.size()) < body_size; ++slices) {
+      if (slices * kReadPollMs >= kIdleGiveUpMs ||
+          receive_some(fd, buffer, kReadPollMs, stop) != IoResult::Ok) {
+        body_complete = false;
+        break;
+      }
+    }
+    if (!body_complete) break;
+    buffer.erase(0, static_cast<std::size_t>(body_size));
+    const bool may_continue = answer(fd, connection.id, *request, reset);
+    if (!may_continue || !request->header("transfer-encoding").empty()) break;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (reset) arm_reset_on_close(fd);
+    close_fd(connection.fd);
+  }
+  connection.finished = true;
+}
+
+HttpServer::Admission HttpServer::admit(const ParsedRequest& request, int connection_id,
+                                        FaultPlan& plan, std::string& error) {
+  std::lock_guard lock(mutex_);
+  requests_.push_back(RecordedRequest{request.method, request.target, request.path, request.headers,
+                                      connection_id});
+  PathStats& stats = path_stats_[request.path];
+  const int number = ++stats.requests;
+  Admission admission = Admission::Serve;
+  if (const auto route = routes_.find(request.path); route != routes_.end()) {
+    plan = plan_for_request(route->second, number);
+  } else if (request.path.rfind("/gen/", 0) == 0) {
+    FaultPlan parsed;
+    if (parse_fault_query(request.query, parsed, error)) {
+      plan = plan_for_request(std::move(parsed), number);
+    } else {
+      admission = Admission::BadQuery;
+    }
+  } else {
+    admission = Admission::NotFound;
+  }
+  if (admission == Admission::Serve && plan.max_connections > 0 &&
+      stats.in_flight >= plan.max_connections) {
+    return Admission::TooMany;  // refused requests are not counted as in flight
+  }
+  stats.peak = std::max(stats.peak, ++stats.in_flight);
+  peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
+  return admission;
+}
+
+void HttpServer::finish(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  --path_stats_[path].in_flight;
+  --in_flight_;
+}
+
+bool HttpServer::answer(int fd, int connection_id, const ParsedRequest& request, bool& reset) {
+  const StopToken stop{wake_read_fd_, &stopping_};
+  const bool head = request.method == "HEAD";
+  const bool keep_alive = request.keep_alive();
+  FaultPlan plan;
+  std::string error;
+  const Admission admission = admit(request, connection_id, plan, error);
+  Continuation next = Continuation::Close;
+  switch (admission) {
+    case Admission::TooMany:
+      next = write_simple_response(fd, 429, "too many connections\n", {}, head, keep_alive, stop);
+      break;
+    case Admission::NotFound:
+      next = write_simple_response(fd, 404, "no route\n", {}, head, keep_alive, stop);
+      finish(request.path);
+      break;
+    case Admission::BadQuery:
+      next = write_simple_response(fd, 400, error + "\n", {}, head, keep_alive, stop);
+      finish(request.path);
+      break;
+    case Admission::Serve:
+      next = write_planned_response(fd, request, plan, stop);
+      finish(request.path);
+      break;
+  }
+  reset = next == Continuation::Reset;
+  return next == Continuation::KeepAlive && !stop.stop_requested();
+}
+
+}  // namespace spate::testing

@@ -1,0 +1,39 @@
+// Socket helpers for the test HttpServer: every wait is a poll() that also watches the server's
+// wake pipe, so a stopping server never hangs on a slow, stalled or silent client.
+// Functions are stateless; each socket is used by one thread at a time.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <string>
+
+namespace spate::testing {
+
+// Stop signal shared by a server's threads: when stopping turns true, wake_fd becomes (and stays)
+// readable, which ends every poll() below.
+struct StopToken {
+  int wake_fd = -1;
+  const std::atomic<bool>* stopping = nullptr;
+
+  bool stop_requested() const { return stopping->load(std::memory_order_relaxed); }
+};
+
+enum class IoResult { Ok, PeerClosed, Stopped, TimedOut };
+
+// Writes all of [data, data + size) to the non-blocking socket `fd` (MSG_NOSIGNAL).
+// TimedOut when the peer accepted nothing for a long time (a dead client).
+IoResult send_all(int fd, const char* data, std::size_t size, const StopToken& stop);
+
+// Appends what arrives on `fd` within `timeout_ms` to `buffer` (up to 64 KiB per call).
+IoResult receive_some(int fd, std::string& buffer, int timeout_ms, const StopToken& stop);
+
+// Sleeps `ms` milliseconds; false when the server stopped meanwhile.
+bool sleep_unless_stopped(int ms, const StopToken& stop);
+
+// Discards whatever the peer sends until it closes the connection or the server stops.
+void wait_for_peer_close(int fd, const StopToken& stop);
+
+// Makes the next close() of `fd` send RST instead of FIN (SO_LINGER with a zero timeout).
+void arm_reset_on_close(int fd);
+
+}  // namespace spate::testing
