@@ -1,6 +1,7 @@
 #include "core/job.h"
 
 #include "core/retry_policy.h"
+#include "core/worker_health.h"
 #include "net/http_headers.h"
 #include "util/file_name.h"
 
@@ -30,11 +31,16 @@ struct Job::Worker final : net::TransferSink {
   const WorkerId id;
   std::unique_ptr<net::Transfer> transfer;
   net::Request request;
-  bool probe = false;          // first request of the download (learns size and ranges)
-  bool head_only = false;      // --probe=head
-  bool discard_body = false;   // the body is not file data (416 to the probe of an empty file)
-  std::optional<Error> error;  // why a callback failed the transfer
-  net::ResponseHead head;      // kept for HEAD probes, read in on_done
+  bool probe = false;              // first request of the download (learns size and ranges)
+  bool head_only = false;          // --probe=head
+  bool discard_body = false;       // the body is not file data (416 to the probe of an empty file)
+  std::optional<Error> error;      // why a callback failed the transfer
+  net::ResponseHead head;          // kept for HEAD probes, read in on_done
+  std::int64_t response_end = -1;  // end of what the 206 announced (may be short of the ask)
+  std::int64_t received = 0;       // body bytes of the current request
+  std::int64_t sampled = 0;        // `received` at the last health check
+  Clock::time_point started{};     // when the current request began
+  Clock::time_point last_data{};   // when its last byte arrived
 };
 
 Job::Job(TaskId id, Task task, std::string host, JobContext& context)
@@ -95,6 +101,7 @@ void Job::pump() {
         if (map_->complete() && connections() == 0) {
           finalize();
         } else {
+          check_health();
           start_segments();
         }
       } else if (stream_complete_) {
@@ -172,6 +179,11 @@ bool Job::launch(Worker& worker, net::Request request) {
   worker.request = std::move(request);
   worker.error.reset();
   worker.head = {};
+  worker.response_end = -1;
+  worker.received = 0;
+  worker.sampled = 0;
+  worker.started = context_.now();
+  worker.last_data = worker.started;
   auto transfer = net::Transfer::create(worker.request, worker);
   if (!transfer) {
     context_.release_connection(host_);
@@ -261,8 +273,10 @@ Result<void> Job::on_head(Worker& worker, const net::ResponseHead& head) {
   if (worker.head_only) return {};  // judged in on_done
   if (worker.probe) return accept_probe(worker, head);
   if (!segmented_) return {};  // a restarted single stream: any 2xx body from byte 0
-  return check_range_response(head, worker.request.range_begin, worker.request.range_end, *size_,
-                              validators_, !worker.request.if_range.empty());
+  auto checked = check_range_response(head, worker.request.range_begin, worker.request.range_end,
+                                      *size_, validators_, !worker.request.if_range.empty());
+  if (checked) worker.response_end = net::parse_content_range(head.content_range)->last + 1;
+  return checked;
 }
 
 Result<void> Job::accept_probe(Worker& worker, const net::ResponseHead& head) {
@@ -279,6 +293,7 @@ Result<void> Job::accept_probe(Worker& worker, const net::ResponseHead& head) {
     }
     if (range->total && range->last + 1 == *range->total) {
       begin_segmented(*range->total, head);
+      worker.response_end = range->last + 1;
       // The probe keeps streaming as the first segment; it stops at that segment's end.
       const auto first =
           map_->assign(worker.id, std::max<std::int64_t>(1, task_.options.min_split_size));
@@ -298,6 +313,7 @@ void Job::begin_segmented(std::int64_t size, const net::ResponseHead& head) {
   segmented_ = true;
   validators_ = {head.etag, head.last_modified};
   map_.emplace(size);
+  last_health_check_ = context_.now();
   map_->plan(std::max(1, task_.options.split),
              std::max<std::int64_t>(1, task_.options.min_split_size));
   if (auto reserved = part_.preallocate(size); !reserved) fatal_ = reserved.error();
@@ -329,6 +345,8 @@ net::DataVerdict Job::on_data(Worker& worker, std::span<const char> data) {
   if (fatal_) return net::DataVerdict::Fail;
   if (worker.discard_body) return net::DataVerdict::Continue;
   auto bytes = static_cast<std::int64_t>(data.size());
+  worker.received += bytes;
+  worker.last_data = context_.now();
   if (segmented_) {
     const std::int64_t offset = map_->position(worker.id);
     const std::int64_t usable = std::min(bytes, map_->remaining(worker.id));
@@ -378,8 +396,11 @@ void Job::on_done(Worker& worker, Result<void> outcome) {
   }
   if (segmented_) {
     const std::int64_t missing = map_->remaining(worker.id);
+    // A server may answer with less than was asked (its Content-Range says so): not an error,
+    // the rest goes back to the free list.
+    const bool short_by_announcement = map_->position(worker.id) == worker.response_end;
     map_->release(worker.id);
-    if (missing > 0) {
+    if (missing > 0 && !short_by_announcement) {
       record_failure(worker, Error{ErrorKind::Protocol,
                                    fmt::format("connection closed with {} bytes of the range "
                                                "still missing",
@@ -430,14 +451,67 @@ void Job::record_failure(Worker& worker, Error error) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Stalled and crawling connections.
+
+void Job::check_health() {
+  const Clock::time_point now = context_.now();
+  if (now - last_health_check_ < kHealthInterval) return;
+  const double seconds = std::chrono::duration<double>(now - last_health_check_).count();
+  last_health_check_ = now;
+  std::vector<WorkerHealth> health;
+  for (const auto& worker : workers_) {
+    if (!worker->running()) continue;
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    const auto delta = static_cast<double>(worker->received - worker->sampled);
+    worker->sampled = worker->received;
+    peak_connection_rate_ = std::max(peak_connection_rate_, delta / seconds);
+    health.push_back({worker->id, delta / seconds, map_->remaining(worker->id),
+                      duration_cast<milliseconds>(now - worker->last_data),
+                      duration_cast<milliseconds>(now - worker->started)});
+  }
+  HealthPolicy policy;
+  policy.stall_timeout = task_.options.stall_timeout;
+  policy.min_split = std::max<std::int64_t>(1, task_.options.min_split_size);
+  const bool spare = connections() < std::max(1, task_.options.split) && map_->free_chunks() == 0;
+  const HealthVerdict verdict = judge_workers(health, policy, spare, peak_connection_rate_);
+  for (const WorkerId id : verdict.stalled) {
+    Worker& worker = *workers_[id];
+    abort_worker(worker);
+    record_failure(worker,
+                   Error{ErrorKind::Timeout,
+                         fmt::format("no data for {} s", policy.stall_timeout.count() / 1000)});
+  }
+  if (verdict.slowest) replace_slow_worker(*workers_[*verdict.slowest]);
+}
+
+void Job::replace_slow_worker(Worker& victim) {
+  Worker& thief = idle_worker();
+  const auto range = map_->take_over(victim.id, thief.id);
+  if (!range) return;
+  abort_worker(victim);
+  map_->release(victim.id);
+  net::Request request = base_request();
+  request.range_begin = range->begin;
+  request.range_end = range->end;
+  request.if_range = validators_.if_range();
+  if (!launch(thief, std::move(request))) map_->release(thief.id);
+}
+
+void Job::abort_worker(Worker& worker) {
+  if (!worker.running()) return;
+  context_.stop(*worker.transfer);
+  context_.release_connection(host_);
+  worker.transfer.reset();
+}
+
+// ---------------------------------------------------------------------------------------------
 // Endings.
 
 void Job::stop_all() {
   for (auto& worker : workers_) {
     if (!worker->running()) continue;
-    context_.stop(*worker->transfer);
-    context_.release_connection(host_);
-    worker->transfer.reset();
+    abort_worker(*worker);
     if (segmented_ && map_) map_->release(worker->id);
   }
 }

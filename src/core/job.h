@@ -64,6 +64,9 @@ class Job {
   void start_stream();
   bool launch(Worker& worker, net::Request request);
   Worker& idle_worker();
+  void check_health();
+  void replace_slow_worker(Worker& victim);
+  void abort_worker(Worker& worker);
   void stop_all();
   void restart();
   void finalize();
@@ -96,6 +99,9 @@ class Job {
   bool restart_requested_ = false;
   Clock::time_point not_before_{};
   Clock::time_point started_at_{};
+  Clock::time_point last_health_check_{};
+  double peak_connection_rate_ = 0;  // best bytes/s one connection reached in a health sample
+  static constexpr std::chrono::milliseconds kHealthInterval{500};
   std::optional<std::chrono::seconds> retry_after_;
 };
 

@@ -174,6 +174,23 @@ TEST_F(SegmentedTest, StalledConnectionIsReplaced) {
   EXPECT_EQ(file_sha256(file()), content_sha256(22, kSize));
 }
 
+TEST_F(SegmentedTest, CrawlingConnectionLosesItsRange) {
+  // The first request (the probe, which owns the first quarter) crawls at 100 KB/s; the others
+  // run at full speed. Its range must move to other connections instead of taking ~20 s.
+  server.route("/big.bin",
+               {.size = kSize, .seed = 24, .throttle_bps = 100'000, .throttled_requests = 1});
+  const auto outcome = run_task(task(4), {}, std::chrono::seconds(60));
+  ASSERT_EQ(outcome.finished.size(), 1U) << failure(outcome);
+  EXPECT_EQ(file_sha256(file()), content_sha256(24, kSize));
+  const auto seen = requests();
+  const std::int64_t first_quarter_end = kSize / 4;
+  const auto helpers = std::count_if(seen.begin() + 1, seen.end(), [&](const RecordedRequest& r) {
+    const std::int64_t begin = std::stoll(r.header("range").substr(6));
+    return begin > 0 && begin < first_quarter_end;
+  });
+  EXPECT_GE(helpers, 1) << "no other connection took over part of the crawling range";
+}
+
 TEST_F(SegmentedTest, ManyConnections) {
   server.route("/big.bin", {.size = kSize, .seed = 23});
   Task t = task(16);

@@ -40,6 +40,7 @@ bool apply(std::string_view key, std::string_view raw, FaultPlan& plan) {
   if (key == "reset_after") return parse_number(raw, plan.reset_after_bytes);
   if (key == "stall_after") return parse_number(raw, plan.stall_after_bytes);
   if (key == "throttle") return parse_number(raw, plan.throttle_bps);
+  if (key == "throttled") return parse_number(raw, plan.throttled_requests);
   if (key == "no_length") return flag(plan.no_content_length);
   if (key == "chunked") return flag(plan.chunked);
   if (key == "etag_changes_after") return parse_number(raw, plan.etag_changes_after);
@@ -66,6 +67,9 @@ FaultPlan plan_for_request(FaultPlan plan, int request_number) {
     plan.close_after_bytes = -1;
     plan.reset_after_bytes = -1;
     plan.stall_after_bytes = -1;
+  }
+  if (plan.throttled_requests >= 0 && request_number > plan.throttled_requests) {
+    plan.throttle_bps = 0;
   }
   if (plan.etag_changes_after >= 0 && request_number > plan.etag_changes_after) {
     if (!plan.etag.empty()) plan.etag = "\"v2\"";

@@ -26,6 +26,7 @@ struct FaultPlan {
   std::int64_t stall_after_bytes = -1;   // (*) send N body bytes, then nothing until client/stop
   int header_delay_ms = 0;               // wait before sending the status line
   std::int64_t throttle_bps = 0;         // cap this response's body rate, bytes/second
+  int throttled_requests = -1;           // throttle only the first N requests; -1 = all
   bool no_content_length = false;        // omit Content-Length; body ends by closing
   bool chunked = false;                  // Transfer-Encoding: chunked
   std::string etag = "\"v1\"";           // "" = no ETag header
@@ -48,9 +49,9 @@ FaultPlan plan_for_request(FaultPlan plan, int request_number);
 
 // Parses the query string of a /gen/ URL (without '?') into `plan`, starting from the defaults in
 // `plan`. Keys: size seed ranges status retry_after close_after reset_after stall_after throttle
-// no_length chunked etag_changes_after faulty refuse_head cd location shift header_delay, plus
-// wrong_total max_connections etag last_modified. Text values are URL-decoded. Returns false and
-// sets `error` on an unknown key or a malformed number, so a typo in a test fails loudly (400).
+// throttled no_length chunked etag_changes_after faulty refuse_head cd location shift header_delay,
+// plus wrong_total max_connections etag last_modified. Text values are URL-decoded. Returns false
+// and sets `error` on an unknown key or a malformed number, so a typo in a test fails loudly (400).
 bool parse_fault_query(std::string_view query, FaultPlan& plan, std::string& error);
 
 // Percent-decoding ("%2F" -> "/", "+" -> " ").
