@@ -4,14 +4,12 @@
 
 namespace spate::cli {
 
-enum ExitCode : int {
-  kExitOk = 0,              // every download succeeded (or was skipped as already present)
-  kExitDownloadFailed = 1,  // at least one download failed; the others are complete and exact
-  kExitUsage = 2,           // bad command line or input; nothing was downloaded
-  kExitInternal = 3,        // spate itself could not start (e.g. libcurl initialisation)
-  kExitInterrupted = 130,   // stopped by SIGINT (128 + 2)
-  kExitTerminated = 143,    // stopped by SIGTERM (128 + 15)
-};
+inline constexpr int kExitOk = 0;              // every download succeeded (or was skipped)
+inline constexpr int kExitDownloadFailed = 1;  // some download failed; the others are exact
+inline constexpr int kExitUsage = 2;           // bad command line or input; nothing downloaded
+inline constexpr int kExitInternal = 3;        // spate could not start (libcurl init, ...)
+inline constexpr int kExitInterrupted = 130;   // stopped by SIGINT (128 + 2)
+inline constexpr int kExitTerminated = 143;    // stopped by SIGTERM (128 + 15)
 
 inline constexpr const char* kExitCodeHelp =
     "Exit status:\n"

@@ -2,6 +2,7 @@
 #include "spate/session.h"
 
 #include "exit_codes.h"
+#include "feeder.h"
 #include "options.h"
 #include "reporter.h"
 
@@ -47,17 +48,9 @@ int main(int argc, char** argv) {
   Session& session = **created;
   install_signal_handlers();
 
-  // The feeder submits while the main thread drains events: submit() blocks when the intake is
-  // full, and events must keep flowing meanwhile.
-  std::atomic<bool> fed{false};
-  std::thread feeder([&] {
-    for (const auto& url : options.urls) {
-      Task task{url, options.dir, options.out, options.task};
-      if (!session.submit(std::move(task))) break;  // cancelled
-    }
-    session.close();
-    fed = true;
-  });
+  // The feeder submits from its own thread while this one drains events: submit() blocks when
+  // the intake is full, and events must keep flowing meanwhile.
+  cli::Feeder feeder(options, session);
 
   cli::Reporter reporter(stderr, options.quiet);
   std::vector<Event> events;
@@ -69,14 +62,14 @@ int main(int argc, char** argv) {
       session.cancel();
     }
     // Read before draining: once idle, every terminal event is already in the queue.
-    finished = fed && session.idle();
+    finished = feeder.done() && session.idle();
     events.clear();
     session.pop_events(events);
     for (const auto& event : events) reporter.on_event(event);
   }
-  feeder.join();
   reporter.print_summary();
   if (g_signal == SIGINT) return cli::kExitInterrupted;
   if (g_signal == SIGTERM) return cli::kExitTerminated;
+  if (feeder.problems() > 0) return cli::kExitDownloadFailed;
   return reporter.exit_code();
 }

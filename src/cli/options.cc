@@ -39,7 +39,10 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   app.set_version_flag("-V,--version",
                        fmt::format("spate {} ({})", version(), transport_version()));
 
-  app.add_option("urls", options.urls, "URLs to download")->required();
+  app.add_option("urls", options.urls, "URLs to download");
+  app.add_option("-i,--input-file", options.input_file,
+                 "Read URLs from FILE ('-' = stdin), aria2 format: a URL per line, then indented "
+                 "out=, dir=, header=, split=, min-split-size=, max-tries= lines for it");
   app.add_option("-o,--out", options.out, "Save as this file name (one URL only)");
   app.add_option("-d,--dir", options.dir, "Directory to save into (default: current)");
   app.add_flag("-q,--quiet", options.quiet, "Print errors only");
@@ -54,7 +57,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   std::string min_split = "1M";
   app.add_option("-k,--min-split-size", min_split,
                  "Never split a range below this size, e.g. 512K, 1M (default 1M)")
-      ->check(ByteSizeOption{&task.min_split_size, 16 * 1024});
+      ->check(ByteSizeOption{&task.min_split_size, std::int64_t{16} * 1024});
   app.add_option("-j,--max-concurrent-downloads", session.max_concurrent_downloads,
                  "Downloads in flight (default 5)")
       ->check(CLI::Range(1, 10000));
@@ -93,8 +96,12 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
     const int code = app.exit(error);
     return {std::nullopt, code == 0 ? kExitOk : kExitUsage};
   }
-  if (!options.out.empty() && options.urls.size() > 1) {
-    std::cerr << "spate: -o/--out names one file; it cannot be used with several URLs\n";
+  if (options.urls.empty() && options.input_file.empty()) {
+    std::cerr << "spate: nothing to download: give URLs or -i FILE (see --help)\n";
+    return {std::nullopt, kExitUsage};
+  }
+  if (!options.out.empty() && (options.urls.size() > 1 || !options.input_file.empty())) {
+    std::cerr << "spate: -o/--out names one file; it cannot be used with several URLs or -i\n";
     return {std::nullopt, kExitUsage};
   }
   task.probe = probe == "head" ? ProbeMode::Head : ProbeMode::InBand;

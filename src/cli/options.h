@@ -14,7 +14,8 @@ namespace spate::cli {
 
 struct CliOptions {
   std::vector<std::string> urls;
-  std::string out;  // -o: only with a single URL
+  std::string input_file;  // -i: a list in aria2's format, "-" for stdin
+  std::string out;         // -o: only with a single URL
   std::filesystem::path dir = ".";
   bool quiet = false;
   SessionOptions session;

@@ -30,7 +30,17 @@ bool EventQueue::full() const {
 
 bool EventQueue::wait(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  return ready_.wait_for(lock, timeout, [this] { return !events_.empty(); });
+  ready_.wait_for(lock, timeout, [this] { return !events_.empty() || woken_; });
+  woken_ = false;
+  return !events_.empty();
+}
+
+void EventQueue::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  ready_.notify_all();
 }
 
 void EventQueue::pop_all(std::vector<Event>& out) {

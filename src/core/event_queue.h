@@ -25,7 +25,10 @@ class EventQueue {
   void push(Event event, bool droppable);
   bool full() const;
 
+  // Waits until an event is queued or wake() was called (once per wake), or the timeout.
   bool wait(std::chrono::milliseconds timeout);
+  // Ends a wait() without an event: the producer's state changed (e.g. the session went idle).
+  void wake();
   void pop_all(std::vector<Event>& out);
 
  private:
@@ -35,6 +38,7 @@ class EventQueue {
   std::condition_variable ready_;
   std::deque<Event> events_;   // guarded by mutex_
   std::uint64_t dropped_ = 0;  // guarded by mutex_
+  bool woken_ = false;         // guarded by mutex_
 };
 
 }  // namespace spate::core

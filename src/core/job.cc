@@ -125,29 +125,30 @@ Result<void> Job::open_destination() {
                                                        task_.dir.string(), ec.message()));
   }
   final_path_ = task_.dir / name;
-  if (std::filesystem::exists(final_path_)) {
-    switch (task_.options.existing) {
-      case ExistingFile::Skip: {
-        TaskFinished finished{id_, task_.url, final_path_};
-        finished.bytes = static_cast<std::int64_t>(std::filesystem::file_size(final_path_, ec));
-        finished.skipped = true;
-        context_.emit(std::move(finished));
-        state_ = State::Done;
-        return {};
-      }
-      case ExistingFile::Rename:
-        for (int n = 1; n < 10000 && std::filesystem::exists(final_path_); ++n) {
-          final_path_ = task_.dir / util::numbered_name(name, n);
-        }
-        break;
-      case ExistingFile::Overwrite:
-        break;
-    }
+  const bool exists = std::filesystem::exists(final_path_);
+  if (exists && task_.options.existing == ExistingFile::Skip) {
+    TaskFinished finished{id_, task_.url, final_path_};
+    finished.bytes = static_cast<std::int64_t>(std::filesystem::file_size(final_path_, ec));
+    finished.skipped = true;
+    context_.emit(std::move(finished));
+    state_ = State::Done;
+    return {};
   }
-  auto part = storage::PartFile::open(final_path_.string() + ".part", /*truncate=*/true);
-  if (!part) return tl::unexpected(part.error());
-  part_ = std::move(*part);
-  return {};
+  // The first candidate whose final name is free (or may be replaced) and whose NAME.part no
+  // other download holds: two URLs with the same name never share a temp file.
+  const bool may_replace = task_.options.existing == ExistingFile::Overwrite;
+  for (int n = 0; n < 10000; ++n) {
+    const auto candidate = n == 0 ? final_path_ : task_.dir / util::numbered_name(name, n);
+    if (!(n == 0 && may_replace) && std::filesystem::exists(candidate)) continue;
+    auto part = storage::PartFile::open(candidate.string() + ".part", /*truncate=*/true);
+    if (!part && part.error().sys_errno == EWOULDBLOCK) continue;  // in use by another download
+    if (!part) return tl::unexpected(part.error());
+    final_path_ = candidate;
+    part_ = std::move(*part);
+    return {};
+  }
+  return make_error(ErrorKind::FileOpen,
+                    fmt::format("no free file name for {} in {}", name, task_.dir.string()));
 }
 
 net::Request Job::base_request() const {
@@ -439,7 +440,8 @@ void Job::record_failure(Worker& worker, Error error) {
   const int max_tries = task_.options.max_tries;
   if (max_tries > 0 && failures_ >= max_tries) {
     if (!fatal_) {
-      error.message += fmt::format(" (gave up after {} attempts)", failures_);
+      error.message +=
+          fmt::format(" (gave up after {} attempt{})", failures_, failures_ == 1 ? "" : "s");
       fatal_ = std::move(error);
     }
     return;

@@ -84,6 +84,7 @@ void SessionImpl::task_ended() {
     ++ended_;
   }
   done_changed_.notify_all();
+  events_.wake();  // a consumer waiting for events may be waiting for the end
 }
 
 void SessionImpl::emit(Event event) {

@@ -148,9 +148,8 @@ void Transfer::finish(int curl_code) noexcept {
   if (finished_) return;
   finished_ = true;
   const auto code = static_cast<CURLcode>(curl_code);
-  if (code == CURLE_OK && !deliver_head()) {
-    sink_.on_done(tl::unexpected(*refused_));
-  } else if (refused_) {
+  if (code == CURLE_OK) deliver_head();  // an empty body: the head was not delivered yet
+  if (refused_) {
     sink_.on_done(tl::unexpected(*refused_));
   } else if (stopped_ || code == CURLE_OK) {
     sink_.on_done({});

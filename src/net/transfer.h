@@ -29,7 +29,7 @@ struct Request {
   long connect_timeout_ms = 30000;
   long stall_timeout_s = 60;  // abort when no byte arrived for this long
   long max_redirects = 20;
-  long buffer_size = 512 * 1024;
+  long buffer_size = 512L * 1024;
   bool fresh_connection = false;  // never reuse a pooled connection (segments of one file)
 };
 

@@ -4,21 +4,39 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <system_error>
 #include <unistd.h>
 #include <utility>
 
 namespace spate::storage {
 
 Result<PartFile> PartFile::open(std::filesystem::path path, bool truncate) {
-  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0);
-  const int fd = ::open(path.c_str(), flags, 0644);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    (void)::close(fd);
+    Error error{ErrorKind::FileOpen,
+                fmt::format("{} is in use by another download", path.string())};
+    error.sys_errno = err;
+    return tl::unexpected(std::move(error));
+  }
+  if (fd >= 0 && truncate && ::ftruncate(fd, 0) != 0) {
+    const int err = errno;
+    (void)::close(fd);
+    Error error{ErrorKind::FileOpen,
+                fmt::format("cannot truncate {}: {}", path.string(),
+                            std::error_code(err, std::system_category()).message())};
+    error.sys_errno = err;
+    return tl::unexpected(std::move(error));
+  }
   if (fd < 0) {
     const int err = errno;
     Error error{ErrorKind::FileOpen,
-                fmt::format("cannot create {}: {}", path.string(), std::strerror(err))};
+                fmt::format("cannot create {}: {}", path.string(),
+                            std::error_code(err, std::system_category()).message())};
     error.sys_errno = err;
     return tl::unexpected(std::move(error));
   }
@@ -41,7 +59,8 @@ PartFile::~PartFile() { discard(); }
 
 Error PartFile::file_error(ErrorKind kind, const char* what, int err) const {
   if (err == ENOSPC || err == EDQUOT) kind = ErrorKind::DiskFull;
-  Error error{kind, fmt::format("{} {}: {}", what, path_.string(), std::strerror(err))};
+  Error error{kind, fmt::format("{} {}: {}", what, path_.string(),
+                                std::error_code(err, std::system_category()).message())};
   error.sys_errno = err;
   return error;
 }
@@ -100,8 +119,9 @@ Result<void> PartFile::commit(const std::filesystem::path& destination, bool ove
   const unsigned flags = overwrite ? 0U : RENAME_NOREPLACE;
   if (::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, destination.c_str(), flags) != 0) {
     const int err = errno;
-    Error error{ErrorKind::Rename, fmt::format("cannot rename {} to {}: {}", path_.string(),
-                                               destination.string(), std::strerror(err))};
+    Error error{ErrorKind::Rename,
+                fmt::format("cannot rename {} to {}: {}", path_.string(), destination.string(),
+                            std::error_code(err, std::system_category()).message())};
     error.sys_errno = err;
     return tl::unexpected(std::move(error));
   }

@@ -13,7 +13,9 @@ namespace spate::storage {
 
 class PartFile {
  public:
-  // Opens (creating it when needed) `path` for writing; truncates it when `truncate`.
+  // Opens (creating it when needed) `path` for writing and takes an exclusive flock on it, so no
+  // two downloads (in this process or another) write the same temp file; truncates it when
+  // `truncate`. A file locked by someone else fails with sys_errno EWOULDBLOCK.
   static Result<PartFile> open(std::filesystem::path path, bool truncate);
   PartFile() = default;
   PartFile(PartFile&& other) noexcept;

@@ -22,10 +22,10 @@
 namespace spate::testing {
 
 struct ProcessOptions {
-  std::filesystem::path working_dir{};              // empty: the test's own working directory
-  std::map<std::string, std::string> extra_env{};   // added to (or replacing in) the environment
-  std::optional<std::string> stdin_data{};          // nullopt: stdin is /dev/null
-  std::chrono::milliseconds time_limit{60'000};     // then SIGKILL and timed_out = true
+  std::filesystem::path working_dir{};             // empty: the test's own working directory
+  std::map<std::string, std::string> extra_env{};  // added to (or replacing in) the environment
+  std::optional<std::string> stdin_data{};         // nullopt: stdin is /dev/null
+  std::chrono::milliseconds time_limit{60'000};    // then SIGKILL and timed_out = true
 };
 
 struct ProcessResult {
@@ -52,6 +52,7 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
   ~ChildProcess();  // kills (SIGKILL) a child still running, then reaps it
+  // A moved-from ChildProcess may only be destroyed or assigned to.
 
   pid_t pid() const;
   // Sends `signal_number` to the child (not its process group); a no-op once it has been reaped,

@@ -1,0 +1,61 @@
+#include "feeder.h"
+
+#include "input_list.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+#include <vector>
+
+namespace spate::cli {
+
+Feeder::Feeder(const CliOptions& options, Session& session)
+    : options_(options), session_(session), thread_([this] { run(); }) {}
+
+Feeder::~Feeder() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Feeder::run() {
+  bool open = true;
+  for (const auto& url : options_.urls) {
+    Task task{url, options_.dir, options_.out, options_.task};
+    if (!session_.submit(std::move(task))) {
+      open = false;  // cancelled
+      break;
+    }
+  }
+  if (open && !options_.input_file.empty()) feed_list();
+  session_.close();
+  done_ = true;
+}
+
+void Feeder::feed_list() {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (options_.input_file != "-") {
+    file.open(options_.input_file);
+    if (!file) {
+      fmt::print(stderr, "spate: error: cannot read input file {}\n", options_.input_file);
+      ++problems_;
+      return;
+    }
+    in = &file;
+  }
+  const Task base{"", options_.dir, "", options_.task};
+  InputListReader reader(*in);
+  std::vector<InputProblem> problems;
+  for (;;) {
+    auto entry = reader.next(problems);
+    for (const auto& problem : problems) {
+      fmt::print(stderr, "spate: {}: {}\n", options_.input_file, problem.message);
+    }
+    problems_ += problems.size();
+    problems.clear();
+    if (!entry) return;
+    if (!session_.submit(make_task(base, *entry))) return;  // cancelled
+  }
+}
+
+}  // namespace spate::cli

@@ -1,0 +1,39 @@
+// Feeds the tasks of one run into a Session from its own thread: the URLs from the command line,
+// then the entries of the input list, streamed (a list of a million URLs is never held in
+// memory; submit() blocks while the session's intake is full). Malformed list lines are printed
+// with their line number and skipped. Owned and joined by the CLI's main thread.
+#pragma once
+
+#include "spate/session.h"
+
+#include "options.h"
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+
+namespace spate::cli {
+
+class Feeder {
+ public:
+  // Starts feeding at once. `options` and `session` must outlive the Feeder.
+  Feeder(const CliOptions& options, Session& session);
+  ~Feeder();  // joins
+  Feeder(const Feeder&) = delete;
+  Feeder& operator=(const Feeder&) = delete;
+
+  bool done() const { return done_; }                   // every task was submitted (or refused)
+  std::uint64_t problems() const { return problems_; }  // list lines reported and skipped
+
+ private:
+  void run();
+  void feed_list();
+
+  const CliOptions& options_;
+  Session& session_;
+  std::atomic<bool> done_{false};
+  std::atomic<std::uint64_t> problems_{0};
+  std::thread thread_;  // last: starts after the members above exist
+};
+
+}  // namespace spate::cli
