@@ -69,6 +69,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   app.add_option("--probe", probe,
                  "How to learn size and Range support: inband (a ranged GET, default) or head")
       ->check(CLI::IsMember({"inband", "head"}));
+  std::string layout = "single";
+  app.add_option("--layout", layout,
+                 "single: one preallocated NAME.part written in place (default); parts: one temp "
+                 "file per segment, joined at the end (for filesystems with slow sparse writes)")
+      ->check(CLI::IsMember({"single", "parts"}));
   app.add_option("--max-tries", task.max_tries, "Attempts per download, 0 = unlimited (default 5)")
       ->check(CLI::Range(0, 1000000));
   double retry_wait = 0.5;
@@ -105,6 +110,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
     return {std::nullopt, kExitUsage};
   }
   task.probe = probe == "head" ? ProbeMode::Head : ProbeMode::InBand;
+  task.layout = layout == "parts" ? Layout::Parts : Layout::Single;
   task.retry_wait = seconds_to_ms(retry_wait);
   task.connect_timeout = seconds_to_ms(connect_timeout);
   task.stall_timeout = seconds_to_ms(stall_timeout);

@@ -145,6 +145,7 @@ Result<void> Job::open_destination() {
     if (!part) return tl::unexpected(part.error());
     final_path_ = candidate;
     part_ = std::move(*part);
+    if (task_.options.layout == Layout::Parts) pieces_.emplace(part_.path());
     return {};
   }
   return make_error(ErrorKind::FileOpen,
@@ -317,7 +318,9 @@ void Job::begin_segmented(std::int64_t size, const net::ResponseHead& head) {
   last_health_check_ = context_.now();
   map_->plan(std::max(1, task_.options.split),
              std::max<std::int64_t>(1, task_.options.min_split_size));
-  if (auto reserved = part_.preallocate(size); !reserved) fatal_ = reserved.error();
+  if (!pieces_) {
+    if (auto reserved = part_.preallocate(size); !reserved) fatal_ = reserved.error();
+  }
   state_ = State::Downloading;
   emit_started();
 }
@@ -352,7 +355,7 @@ net::DataVerdict Job::on_data(Worker& worker, std::span<const char> data) {
     const std::int64_t offset = map_->position(worker.id);
     const std::int64_t usable = std::min(bytes, map_->remaining(worker.id));
     if (usable > 0) {
-      auto written = part_.write_at(offset, data.first(static_cast<std::size_t>(usable)));
+      auto written = store(offset, data.first(static_cast<std::size_t>(usable)));
       if (!written) {
         worker.error = written.error();
         return net::DataVerdict::Fail;
@@ -416,6 +419,10 @@ void Job::on_done(Worker& worker, Result<void> outcome) {
   }
   if (state_ == State::Probing) begin_single_stream(worker.head);  // empty body
   stream_complete_ = true;
+}
+
+Result<void> Job::store(std::int64_t offset, std::span<const char> data) {
+  return pieces_ ? pieces_->write_at(offset, data) : part_.write_at(offset, data);
 }
 
 void Job::record_failure(Worker& worker, Error error) {
@@ -529,12 +536,19 @@ void Job::restart() {
   stream_complete_ = false;
   validators_ = {};
   probe_mode_ = ProbeMode::InBand;
+  if (pieces_) pieces_->discard();
   if (auto truncated = part_.truncate(0); !truncated) fatal_ = truncated.error();
   state_ = State::Probing;
 }
 
 void Job::finalize() {
   const std::int64_t bytes = downloaded();
+  if (pieces_ && segmented_) {
+    if (auto merged = pieces_->merge_into(part_, bytes); !merged) {
+      fail(merged.error());
+      return;
+    }
+  }
   if (auto synced = part_.truncate(bytes); !synced) {
     fail(synced.error());
     return;
@@ -558,6 +572,7 @@ void Job::finalize() {
 }
 
 void Job::fail(Error error) {
+  if (pieces_) pieces_->discard();
   part_.discard();  // nothing resumable is kept yet: leave no partial file behind
   state_ = State::Failed;
   context_.emit(TaskFailed{id_, task_.url, std::move(error), std::max(1, failures_)});

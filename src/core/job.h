@@ -11,6 +11,7 @@
 #include "core/segment_map.h"
 #include "net/transfer.h"
 #include "storage/part_file.h"
+#include "storage/piece_files.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -57,6 +58,7 @@ class Job {
   void begin_segmented(std::int64_t size, const net::ResponseHead& head);
   void begin_single_stream(const net::ResponseHead& head);
   void record_failure(Worker& worker, Error error);
+  Result<void> store(std::int64_t offset, std::span<const char> data);
 
   Result<void> open_destination();
   void start_probe();
@@ -83,7 +85,8 @@ class Job {
 
   std::string name_;  // file name before any ".N" renumbering
   std::filesystem::path final_path_;
-  storage::PartFile part_;
+  storage::PartFile part_;                     // NAME.part: the data (or the merge target)
+  std::optional<storage::PieceFiles> pieces_;  // --layout=parts: NAME.part.<offset> files
   std::optional<std::int64_t> size_;
   bool segmented_ = false;
   Validators validators_;

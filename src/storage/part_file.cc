@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <fcntl.h>
@@ -10,11 +11,12 @@
 #include <system_error>
 #include <unistd.h>
 #include <utility>
+#include <vector>
 
 namespace spate::storage {
 
 Result<PartFile> PartFile::open(std::filesystem::path path, bool truncate) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     (void)::close(fd);
@@ -112,6 +114,39 @@ Result<std::int64_t> PartFile::size() const {
     return tl::unexpected(file_error(ErrorKind::FileOpen, "cannot stat", errno));
   }
   return static_cast<std::int64_t>(info.st_size);
+}
+
+Result<void> PartFile::copy_to(PartFile& out, std::int64_t out_offset, std::int64_t length) {
+  loff_t in_at = 0;
+  loff_t out_at = out_offset;
+  while (in_at < length) {
+    const auto chunk = static_cast<std::size_t>(length - in_at);
+    const ssize_t copied = ::copy_file_range(fd_, &in_at, out.fd_, &out_at, chunk, 0);
+    if (copied > 0) continue;
+    if (copied == 0) {
+      return tl::unexpected(file_error(ErrorKind::FileWrite, "unexpected end of", EIO));
+    }
+    if (errno == EINTR) continue;
+    if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP) {
+      return tl::unexpected(file_error(ErrorKind::FileWrite, "cannot copy", errno));
+    }
+    // No copy_file_range between these files: plain reads and writes.
+    std::vector<char> buffer(std::size_t{1} << 20);
+    while (in_at < length) {
+      const auto want =
+          std::min<std::int64_t>(static_cast<std::int64_t>(buffer.size()), length - in_at);
+      const ssize_t got = ::pread(fd_, buffer.data(), static_cast<std::size_t>(want), in_at);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return tl::unexpected(file_error(ErrorKind::FileWrite, "cannot read", errno));
+      if (auto written = out.write_at(out_at, {buffer.data(), static_cast<std::size_t>(got)});
+          !written) {
+        return written;
+      }
+      in_at += got;
+      out_at += got;
+    }
+  }
+  return {};
 }
 
 Result<void> PartFile::commit(const std::filesystem::path& destination, bool overwrite) {

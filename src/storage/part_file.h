@@ -36,6 +36,9 @@ class PartFile {
   Result<void> truncate(std::int64_t size);
   Result<void> sync();
   Result<std::int64_t> size() const;
+  // Copies bytes [0, length) of this file to `out` at `out_offset` (copy_file_range, which
+  // reflinks where the filesystem can; plain reads and writes where it cannot).
+  Result<void> copy_to(PartFile& out, std::int64_t out_offset, std::int64_t length);
 
   // Flushes data to disk and renames the file to `destination`. Without `overwrite`, an existing
   // destination is never replaced: the result is an error with sys_errno EEXIST.

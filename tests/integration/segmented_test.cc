@@ -191,6 +191,28 @@ TEST_F(SegmentedTest, CrawlingConnectionLosesItsRange) {
   EXPECT_GE(helpers, 1) << "no other connection took over part of the crawling range";
 }
 
+TEST_F(SegmentedTest, PartsLayoutJoinsPiecesInOrderAndRemovesThem) {
+  server.route("/big.bin",
+               {.size = kSize, .seed = 25, .close_after_bytes = 200'000, .faulty_requests = 2});
+  Task t = task(6);
+  t.options.layout = Layout::Parts;
+  const auto outcome = run_task(t);
+  ASSERT_EQ(outcome.finished.size(), 1U) << failure(outcome);
+  EXPECT_EQ(file_sha256(file()), content_sha256(25, kSize));
+  EXPECT_EQ(dir.list_files(), std::vector<std::string>{"big.bin"});  // no NAME.part.* left
+}
+
+TEST_F(SegmentedTest, PartsLayoutFailureLeavesNothing) {
+  // Every connection breaks after 500 KB: pieces exist on disk when the download gives up.
+  server.route("/big.bin", {.size = kSize, .seed = 26, .reset_after_bytes = 500'000});
+  Task t = task(4);
+  t.options.layout = Layout::Parts;
+  t.options.max_tries = 2;
+  const auto outcome = run_task(t);
+  ASSERT_EQ(outcome.failed.size(), 1U);
+  EXPECT_TRUE(dir.list_files().empty());
+}
+
 TEST_F(SegmentedTest, ManyConnections) {
   server.route("/big.bin", {.size = kSize, .seed = 23});
   Task t = task(16);
