@@ -177,7 +177,7 @@ Job::Worker& Job::idle_worker() {
 }
 
 bool Job::launch(Worker& worker, net::Request request) {
-  if (!context_.acquire_connection(host_)) return false;
+  if (!context_.acquire_connection(host_, connections() == 0)) return false;
   worker.request = std::move(request);
   worker.error.reset();
   worker.head = {};

@@ -100,9 +100,11 @@ void SessionImpl::run() {
     now_ = core::Clock::now();
     if (cancel_requested_ && !cancelled_) cancel_everything();
     admit();
+    count_waiting_jobs();
     for (auto& entry : jobs_) entry.job->pump();
     loop_->perform();
     now_ = core::Clock::now();
+    count_waiting_jobs();
     for (auto& entry : jobs_) entry.job->pump();  // act on what just finished at once
     reap();
     report_progress();
@@ -189,12 +191,31 @@ std::chrono::milliseconds SessionImpl::next_timeout() const {
   return std::max(timeout, milliseconds(0));
 }
 
-bool SessionImpl::acquire_connection(const std::string& host) {
-  if (connections_ >= options_.max_overall_connections) return false;
+void SessionImpl::count_waiting_jobs() {
+  waiting_jobs_ = 0;
+  waiting_jobs_per_host_.clear();
+  for (const auto& entry : jobs_) {
+    if (entry.job->ended() || entry.job->connections() > 0) continue;
+    ++waiting_jobs_;
+    ++waiting_jobs_per_host_[entry.job->host()];
+  }
+}
+
+bool SessionImpl::acquire_connection(const std::string& host, bool first) {
+  const auto waiting_here = waiting_jobs_per_host_.find(host);
+  const int reserve_total = first ? 0 : waiting_jobs_;
+  const int reserve_host =
+      first || waiting_here == waiting_jobs_per_host_.end() ? 0 : waiting_here->second;
+  if (connections_ + reserve_total >= options_.max_overall_connections) return false;
   int& per_host = connections_per_host_[host];
-  if (per_host >= options_.max_connections_per_host) return false;
+  if (per_host + reserve_host >= options_.max_connections_per_host) return false;
   ++per_host;
   ++connections_;
+  if (first && waiting_here != waiting_jobs_per_host_.end()) {
+    // This job is no longer waiting: its reserved slot is now a real one.
+    --waiting_jobs_;
+    if (--waiting_here->second == 0) waiting_jobs_per_host_.erase(waiting_here);
+  }
   return true;
 }
 

@@ -39,7 +39,7 @@ class SessionImpl final : public core::JobContext {
   // JobContext (network thread).
   const SessionOptions& options() const override { return options_; }
   core::Clock::time_point now() const override { return now_; }
-  bool acquire_connection(const std::string& host) override;
+  bool acquire_connection(const std::string& host, bool first) override;
   void release_connection(const std::string& host) override;
   Result<void> start(net::Transfer& transfer) override { return loop_->add(transfer); }
   void stop(net::Transfer& transfer) override { loop_->remove(transfer); }
@@ -59,6 +59,7 @@ class SessionImpl final : public core::JobContext {
   void cancel_everything();
   void reap();  // drops ended jobs
   void report_progress();
+  void count_waiting_jobs();  // jobs without a connection, for acquire_connection's reserve
   std::chrono::milliseconds next_timeout() const;
   void task_ended();
 
@@ -88,6 +89,8 @@ class SessionImpl final : public core::JobContext {
   std::vector<ActiveJob> jobs_;
   int connections_ = 0;
   std::map<std::string, int, std::less<>> connections_per_host_;
+  int waiting_jobs_ = 0;  // active jobs holding no connection (counted once per pass)
+  std::map<std::string, int, std::less<>> waiting_jobs_per_host_;
   bool cancelled_ = false;
 
   std::thread thread_;  // last: started after everything above exists

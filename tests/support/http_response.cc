@@ -83,7 +83,7 @@ bool send_body(int fd, const FaultPlan& plan, std::int64_t first, std::int64_t c
     }
     if (send_all(fd, out, out_size, stop) != IoResult::Ok) return false;
     sent += static_cast<std::int64_t>(n);
-    if (throttled) {
+    if (throttled && sent < count) {  // no pacing after the last block: the response is over
       const auto due = start + std::chrono::microseconds(sent * 1'000'000 / plan.throttle_bps);
       const auto ahead = due - std::chrono::steady_clock::now();
       if (ahead > std::chrono::microseconds(0)) {

@@ -258,9 +258,10 @@ void HttpServer::serve_connection(Connection& connection) {
   connection.finished = true;
 }
 
-HttpServer::Admission HttpServer::admit(const ParsedRequest& request, int connection_id,
+HttpServer::Admission HttpServer::admit(const ParsedRequest& request, int fd, int connection_id,
                                         FaultPlan& plan, std::string& error) {
   std::lock_guard lock(mutex_);
+  forget_abandoned_requests();
   requests_.push_back(RecordedRequest{request.method, request.target, request.path, request.headers,
                                       connection_id});
   PathStats& stats = path_stats_[request.path];
@@ -284,13 +285,32 @@ HttpServer::Admission HttpServer::admit(const ParsedRequest& request, int connec
   }
   stats.peak = std::max(stats.peak, ++stats.in_flight);
   peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
+  in_flight_requests_[connection_id] = InFlight{fd, request.path};
   return admission;
 }
 
-void HttpServer::finish(const std::string& path) {
+void HttpServer::forget_abandoned_requests() {
+  for (auto it = in_flight_requests_.begin(); it != in_flight_requests_.end();) {
+    pollfd peer = {it->second.fd, POLLRDHUP, 0};
+    const bool gone =
+        poll(&peer, 1, 0) > 0 && (peer.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+    if (!gone) {
+      ++it;
+      continue;
+    }
+    --path_stats_[it->second.path].in_flight;
+    --in_flight_;
+    it = in_flight_requests_.erase(it);
+  }
+}
+
+void HttpServer::finish(int connection_id) {
   std::lock_guard lock(mutex_);
-  --path_stats_[path].in_flight;
+  const auto it = in_flight_requests_.find(connection_id);
+  if (it == in_flight_requests_.end()) return;  // already forgotten: its client left
+  --path_stats_[it->second.path].in_flight;
   --in_flight_;
+  in_flight_requests_.erase(it);
 }
 
 bool HttpServer::answer(int fd, int connection_id, const ParsedRequest& request, bool& reset) {
@@ -299,7 +319,7 @@ bool HttpServer::answer(int fd, int connection_id, const ParsedRequest& request,
   const bool keep_alive = request.keep_alive();
   FaultPlan plan;
   std::string error;
-  const Admission admission = admit(request, connection_id, plan, error);
+  const Admission admission = admit(request, fd, connection_id, plan, error);
   Continuation next = Continuation::Close;
   switch (admission) {
     case Admission::TooMany:
@@ -307,15 +327,15 @@ bool HttpServer::answer(int fd, int connection_id, const ParsedRequest& request,
       break;
     case Admission::NotFound:
       next = write_simple_response(fd, 404, "no route\n", {}, head, keep_alive, stop);
-      finish(request.path);
+      finish(connection_id);
       break;
     case Admission::BadQuery:
       next = write_simple_response(fd, 400, error + "\n", {}, head, keep_alive, stop);
-      finish(request.path);
+      finish(connection_id);
       break;
     case Admission::Serve:
       next = write_planned_response(fd, request, plan, stop);
-      finish(request.path);
+      finish(connection_id);
       break;
   }
   reset = next == Continuation::Reset;

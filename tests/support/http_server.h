@@ -77,9 +77,13 @@ class HttpServer {
   // Records `request`, resolves its plan and, unless refused with TooMany, counts it in flight
   // until finish(path).
   enum class Admission { Serve, NotFound, BadQuery, TooMany };
-  Admission admit(const ParsedRequest& request, int connection_id, FaultPlan& plan,
+  Admission admit(const ParsedRequest& request, int fd, int connection_id, FaultPlan& plan,
                   std::string& error);
-  void finish(const std::string& path);
+  void finish(int connection_id);
+  // Stops counting in-flight requests whose client already hung up (requires mutex_). Run
+  // before counting a new request: a client that closed one connection before opening the next
+  // never has both counted, however late the old request's thread notices.
+  void forget_abandoned_requests();
 
   int listen_fd_ = -1;
   int wake_read_fd_ = -1;  // readable once stopping_ is set: ends every poll()
@@ -91,6 +95,11 @@ class HttpServer {
   mutable std::mutex mutex_;  // guards everything below
   std::map<std::string, FaultPlan, std::less<>> routes_;
   std::map<std::string, PathStats, std::less<>> path_stats_;
+  struct InFlight {
+    int fd = -1;
+    std::string path;
+  };
+  std::map<int, InFlight> in_flight_requests_;  // by connection id: counted requests
   std::vector<RecordedRequest> requests_;
   int in_flight_ = 0;
   int peak_in_flight_ = 0;

@@ -1,0 +1,171 @@
+// Many downloads at once: the caps (downloads in flight, connections in total and per host) are
+// never exceeded, as counted by the server, and they are used; every failure is collected.
+#include "support/content.h"
+#include "support/http_server.h"
+#include "support/run_session.h"
+#include "support/temp_dir.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+namespace spate::testing {
+namespace {
+
+Task small_task(const HttpServer& server, const std::string& path, const TempDir& dir) {
+  Task t{server.url(path), dir.path(), "", quick_task_options()};
+  t.options.split = 1;
+  return t;
+}
+
+TEST(SchedulerTest, DownloadsInFlightAreCappedAndUsed) {
+  HttpServer server;
+  TempDir dir;
+  std::vector<Task> tasks;
+  for (int i = 0; i < 12; ++i) {
+    const std::string path = "/f" + std::to_string(i);
+    server.route(
+        path, {.size = 200'000, .seed = static_cast<std::uint64_t>(i), .throttle_bps = 1'000'000});
+    tasks.push_back(small_task(server, path, dir));
+  }
+  SessionOptions options;
+  options.max_concurrent_downloads = 3;
+  const auto outcome = run_session(tasks, options);
+  ASSERT_EQ(outcome.finished.size(), 12U);
+  EXPECT_EQ(server.max_concurrent_requests(), 3);
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_EQ(file_sha256(dir.path() / ("f" + std::to_string(i))),
+              content_sha256(static_cast<std::uint64_t>(i), 200'000));
+  }
+}
+
+TEST(SchedulerTest, OverallConnectionsAreCappedAndUsed) {
+  HttpServer server;
+  TempDir dir;
+  std::vector<Task> tasks;
+  for (int i = 0; i < 3; ++i) {
+    const std::string path = "/big" + std::to_string(i);
+    server.route(
+        path,
+        {.size = 4'000'000, .seed = static_cast<std::uint64_t>(10 + i), .throttle_bps = 2'000'000});
+    Task t{server.url(path), dir.path(), "", quick_task_options()};
+    t.options.split = 8;
+    t.options.min_split_size = 64 * 1024;
+    tasks.push_back(t);
+  }
+  SessionOptions options;
+  options.max_overall_connections = 6;
+  options.max_connections_per_host = 100;
+  const auto outcome = run_session(tasks, options);
+  ASSERT_EQ(outcome.finished.size(), 3U);
+  EXPECT_LE(server.max_concurrent_requests(), 6);
+  EXPECT_GE(server.max_concurrent_requests(), 5);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(file_sha256(dir.path() / ("big" + std::to_string(i))),
+              content_sha256(static_cast<std::uint64_t>(10 + i), 4'000'000));
+  }
+}
+
+TEST(SchedulerTest, ConnectionsPerHostAreCappedAcrossDownloads) {
+  HttpServer a;  // reached as 127.0.0.1
+  HttpServer b;  // reached as localhost: another host name, so its own cap
+  TempDir dir;
+  std::vector<Task> tasks;
+  for (int i = 0; i < 4; ++i) {
+    const std::string path = "/f" + std::to_string(i);
+    a.route(path, {.size = 2'000'000, .seed = 1, .throttle_bps = 2'000'000});
+    b.route(path, {.size = 2'000'000, .seed = 2, .throttle_bps = 2'000'000});
+    Task ta{a.url(path), dir.path() / "a", "", quick_task_options()};
+    Task tb{"http://localhost:" + std::to_string(b.port()) + path, dir.path() / "b", "",
+            quick_task_options()};
+    ta.options.min_split_size = tb.options.min_split_size = 64 * 1024;
+    tasks.push_back(ta);
+    tasks.push_back(tb);
+  }
+  SessionOptions options;
+  options.max_concurrent_downloads = 8;
+  options.max_connections_per_host = 3;
+  const auto outcome = run_session(tasks, options);
+  ASSERT_EQ(outcome.finished.size(), 8U);
+  EXPECT_LE(a.max_concurrent_requests(), 3);
+  EXPECT_LE(b.max_concurrent_requests(), 3);
+  EXPECT_EQ(a.max_concurrent_requests(), 3);  // the cap is used
+}
+
+TEST(SchedulerTest, SmallFilesKeepFlowingWhileABigFileSplits) {
+  HttpServer server;
+  TempDir dir;
+  server.route("/big", {.size = 6'000'000, .seed = 3, .throttle_bps = 1'000'000});
+  std::vector<Task> tasks;
+  Task big{server.url("/big"), dir.path(), "", quick_task_options()};
+  big.options.split = 16;
+  big.options.min_split_size = 64 * 1024;
+  tasks.push_back(big);
+  for (int i = 0; i < 8; ++i) {
+    const std::string path = "/small" + std::to_string(i);
+    server.route(path, {.size = 20'000, .seed = static_cast<std::uint64_t>(20 + i)});
+    tasks.push_back(small_task(server, path, dir));
+  }
+  SessionOptions options;
+  options.max_overall_connections = 8;
+  options.max_connections_per_host = 8;
+  options.max_concurrent_downloads = 4;
+  const auto outcome = run_session(tasks, options);
+  ASSERT_EQ(outcome.finished.size(), 9U);
+  EXPECT_LE(server.max_concurrent_requests(), 8);
+  // The big file is throttled to ~1 s per connection-second; every small file finished first.
+  EXPECT_EQ(outcome.finished.back().url, server.url("/big"));
+  EXPECT_GE(server.max_concurrent_requests("/big"), 4);  // and it did split meanwhile
+}
+
+TEST(SchedulerTest, EveryFailureIsCollectedAndTheRestCompletes) {
+  HttpServer server;
+  TempDir dir;
+  server.route("/good1", {.size = 10'000, .seed = 1});
+  server.route("/good2", {.size = 20'000, .seed = 2});
+  server.route("/broken", {.size = 10, .status = 500});
+  std::vector<Task> tasks = {small_task(server, "/good1", dir), small_task(server, "/missing", dir),
+                             small_task(server, "/broken", dir), small_task(server, "/good2", dir)};
+  tasks[2].options.max_tries = 2;
+  const auto outcome = run_session(tasks);
+  ASSERT_EQ(outcome.finished.size(), 2U);
+  ASSERT_EQ(outcome.failed.size(), 2U);
+  EXPECT_EQ(file_sha256(dir.path() / "good1"), content_sha256(1, 10'000));
+  EXPECT_EQ(file_sha256(dir.path() / "good2"), content_sha256(2, 20'000));
+  for (const auto& failed : outcome.failed) {
+    if (failed.url == server.url("/missing")) {
+      EXPECT_EQ(failed.error.http_status, 404);
+      EXPECT_EQ(failed.attempts, 1);
+    } else {
+      EXPECT_EQ(failed.url, server.url("/broken"));
+      EXPECT_EQ(failed.error.http_status, 500);
+      EXPECT_EQ(failed.attempts, 2);
+    }
+  }
+  EXPECT_EQ(dir.list_files(), (std::vector<std::string>{"good1", "good2"}));
+}
+
+TEST(SchedulerTest, TerminalEventsAreNeverDroppedWhenTheQueueIsSmall) {
+  HttpServer server;
+  TempDir dir;
+  server.route("/f", {.size = 100, .seed = 1});
+  SessionOptions options;
+  options.event_capacity = 8;
+  options.intake_capacity = 4;
+  options.max_concurrent_downloads = 16;
+  std::vector<Task> tasks;
+  for (int i = 0; i < 300; ++i) {
+    Task t = small_task(server, "/f", dir);
+    t.out = "f" + std::to_string(i);
+    tasks.push_back(t);
+  }
+  const auto outcome = run_session(tasks, options);
+  EXPECT_EQ(outcome.finished.size(), 300U);
+  EXPECT_TRUE(outcome.failed.empty());
+  EXPECT_EQ(dir.list_files().size(), 300U);
+}
+
+}  // namespace
+}  // namespace spate::testing
