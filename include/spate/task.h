@@ -48,8 +48,8 @@ struct TaskOptions {
 struct Task {
   std::string url;
   std::filesystem::path dir = ".";  // target directory
-  std::string out;                  // file name inside dir; empty = derived from the URL
-  TaskOptions options;
+  std::string out{};                // file name inside dir; empty = derived from the URL
+  TaskOptions options{};
 };
 
 }  // namespace spate

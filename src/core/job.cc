@@ -226,7 +226,7 @@ void Job::start_segments() {
     request.range_begin = range->begin;
     request.range_end = range->end;
     request.if_range = validators_.if_range();
-    request.fresh_connection = false;
+    request.http11_only = true;
     worker.probe = false;
     worker.head_only = false;
     if (!launch(worker, std::move(request))) {
@@ -504,6 +504,7 @@ void Job::replace_slow_worker(Worker& victim) {
   request.range_begin = range->begin;
   request.range_end = range->end;
   request.if_range = validators_.if_range();
+  request.http11_only = true;
   if (!launch(thief, std::move(request))) map_->release(thief.id);
 }
 

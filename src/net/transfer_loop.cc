@@ -19,9 +19,9 @@ Result<std::unique_ptr<TransferLoop>> TransferLoop::create() {
   CURLM* multi = curl_multi_init();
   if (multi == nullptr)
     return make_error(ErrorKind::Internal, "cannot create a libcurl multi handle");
-  // Segments of one file must travel on separate TCP connections, so no HTTP/2 multiplexing of
-  // ranged requests; pipelining stays off as well.
-  (void)curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_NOTHING);
+  // HTTP/2 multiplexing for many small files on one host; segments of one file opt out per
+  // request (Request::http11_only), so they still use separate connections.
+  (void)curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   return std::unique_ptr<TransferLoop>(new TransferLoop(multi));
 }
 

@@ -1,0 +1,66 @@
+// The spate command against a real nginx that the test starts itself (own config, loopback,
+// free port): 1 GiB exact, a server that ignores Range, and per-connection rate limits.
+#include "support/content.h"
+#include "support/nginx_server.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+#include <gtest/gtest.h>
+
+namespace spate::testing {
+namespace {
+
+class NginxDownloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!NginxServer::available()) GTEST_SKIP() << "nginx is not installed (scripts/bootstrap)";
+    std::filesystem::create_directories(docroot.path());
+  }
+  ProcessResult spate(const std::vector<std::string>& args) {
+    std::vector<std::string> all = {"-q", "-d", out.path().string()};
+    all.insert(all.end(), args.begin(), args.end());
+    ProcessOptions options;
+    options.time_limit = std::chrono::minutes(3);
+    return run_spate(all, options);
+  }
+
+  TempDir docroot;
+  TempDir out;
+};
+
+TEST_F(NginxDownloadTest, OneGibibyteIsExact) {
+  constexpr std::int64_t kSize = std::int64_t{1} << 30;
+  write_content_file(docroot.path() / "big.bin", 42, kSize);
+  NginxServer nginx(docroot.path());
+  const auto result = spate({nginx.url("big.bin")});
+  ASSERT_TRUE(result.exited(0)) << result.describe();
+  EXPECT_EQ(file_sha256(out.path() / "big.bin"), content_sha256(42, kSize));
+  EXPECT_EQ(out.list_files(), std::vector<std::string>{"big.bin"});
+  const auto log = nginx.wait_for_entries(2);
+  EXPECT_EQ(log.front().status, 206);  // the in-band probe, then one range per connection
+}
+
+TEST_F(NginxDownloadTest, RangeIgnoredGivesOneExactStream) {
+  constexpr std::int64_t kSize = 50'000'000;
+  write_content_file(docroot.path() / "f.bin", 7, kSize);
+  NginxServer nginx(docroot.path(), {.ranges = false});
+  const auto result = spate({"-s", "8", nginx.url("f.bin")});
+  ASSERT_TRUE(result.exited(0)) << result.describe();
+  EXPECT_EQ(file_sha256(out.path() / "f.bin"), content_sha256(7, kSize));
+  const auto log = nginx.wait_for_entries(1);
+  ASSERT_EQ(log.size(), 1U);  // the probe's 200 body was the download: one request
+  EXPECT_EQ(log[0].status, 200);
+}
+
+TEST_F(NginxDownloadTest, PerConnectionRateLimitIsSplitAcross) {
+  constexpr std::int64_t kSize = 24'000'000;
+  write_content_file(docroot.path() / "slow.bin", 9, kSize);
+  NginxServer nginx(docroot.path(), {.limit_rate = 4'000'000});
+  const auto result = spate({"-s", "6", "-k", "1M", nginx.url("slow.bin")});
+  ASSERT_TRUE(result.exited(0)) << result.describe();
+  EXPECT_EQ(file_sha256(out.path() / "slow.bin"), content_sha256(9, kSize));
+  EXPECT_GE(nginx.wait_for_entries(6).size(), 6U);
+}
+
+}  // namespace
+}  // namespace spate::testing
