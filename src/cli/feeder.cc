@@ -20,6 +20,7 @@ Feeder::~Feeder() {
 void Feeder::run() {
   bool open = true;
   for (const auto& url : options_.urls) {
+    if (!in_shard(options_.shard, url, options_.out)) continue;
     Task task{url, options_.dir, options_.out, options_.task};
     if (!session_.submit(std::move(task))) {
       open = false;  // cancelled
@@ -54,6 +55,7 @@ void Feeder::feed_list() {
     problems_ += problems.size();
     problems.clear();
     if (!entry) return;
+    if (!in_shard(options_.shard, entry->url, entry->out)) continue;
     if (!session_.submit(make_task(base, *entry))) return;  // cancelled
   }
 }

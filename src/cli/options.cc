@@ -88,6 +88,14 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
       ->check(CLI::Range(1.0, 86400.0));
   app.add_option("--max-redirs", task.max_redirects, "Redirects to follow (default 20)")
       ->check(CLI::Range(0, 50));
+  std::string shard = "0/1";
+  std::optional<std::uint32_t> shard_count;
+  app.add_option("--shard", shard,
+                 "Take only share K of N of the entries (K/N, 0-based), chosen by a stable hash "
+                 "of each URL; 'auto' reads SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX");
+  app.add_option("--shard-count", shard_count, "N for --shard auto with JOB_COMPLETION_INDEX");
+  app.add_flag("--fsync", task.sync_on_finish,
+               "Flush each file to disk before its final rename (durable across power loss)");
   bool overwrite = false;
   bool skip_existing = false;
   auto* overwrite_flag =
@@ -109,6 +117,16 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
     std::cerr << "spate: -o/--out names one file; it cannot be used with several URLs or -i\n";
     return {std::nullopt, kExitUsage};
   }
+  const auto environment = [](const char* name) -> std::optional<std::string> {
+    const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): before any thread
+    return value == nullptr ? std::nullopt : std::optional<std::string>(value);
+  };
+  auto parsed_shard = parse_shard(shard, environment, shard_count);
+  if (!parsed_shard) {
+    std::cerr << "spate: --shard: " << parsed_shard.error().message << "\n";
+    return {std::nullopt, kExitUsage};
+  }
+  options.shard = *parsed_shard;
   task.probe = probe == "head" ? ProbeMode::Head : ProbeMode::InBand;
   task.layout = layout == "parts" ? Layout::Parts : Layout::Single;
   task.retry_wait = seconds_to_ms(retry_wait);

@@ -5,6 +5,8 @@
 #include "spate/session.h"
 #include "spate/task.h"
 
+#include "shard.h"
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -15,6 +17,7 @@ namespace spate::cli {
 struct CliOptions {
   std::vector<std::string> urls;
   std::string input_file;  // -i: a list in aria2's format, "-" for stdin
+  Shard shard;             // --shard K/N: this process takes only its share of the entries
   std::string out;         // -o: only with a single URL
   std::filesystem::path dir = ".";
   bool quiet = false;

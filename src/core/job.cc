@@ -554,6 +554,12 @@ void Job::finalize() {
     fail(synced.error());
     return;
   }
+  if (task_.options.sync_on_finish) {
+    if (auto synced = part_.sync(); !synced) {
+      fail(synced.error());
+      return;
+    }
+  }
   const bool overwrite = task_.options.existing == ExistingFile::Overwrite;
   auto committed = part_.commit(final_path_, overwrite);
   // Another process took the name meanwhile: never replace it, pick the next free one.

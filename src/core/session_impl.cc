@@ -97,15 +97,17 @@ void SessionImpl::emit(Event event) {
 
 void SessionImpl::run() {
   while (!stopping_) {
-    now_ = core::Clock::now();
     if (cancel_requested_ && !cancelled_) cancel_everything();
+    loop_->perform();
+    now_ = core::Clock::now();
+    // Act on what finished, free the slots of ended jobs, fill them from the intake at once, and
+    // start the new jobs in the same pass (their transfers begin at the next perform).
+    count_waiting_jobs();
+    for (auto& entry : jobs_) entry.job->pump();
+    reap();
     admit();
     count_waiting_jobs();
     for (auto& entry : jobs_) entry.job->pump();
-    loop_->perform();
-    now_ = core::Clock::now();
-    count_waiting_jobs();
-    for (auto& entry : jobs_) entry.job->pump();  // act on what just finished at once
     reap();
     report_progress();
     loop_->poll(next_timeout());

@@ -150,7 +150,6 @@ Result<void> PartFile::copy_to(PartFile& out, std::int64_t out_offset, std::int6
 }
 
 Result<void> PartFile::commit(const std::filesystem::path& destination, bool overwrite) {
-  if (auto synced = sync(); !synced) return synced;
   const unsigned flags = overwrite ? 0U : RENAME_NOREPLACE;
   if (::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, destination.c_str(), flags) != 0) {
     const int err = errno;

@@ -40,8 +40,8 @@ class PartFile {
   // reflinks where the filesystem can; plain reads and writes where it cannot).
   Result<void> copy_to(PartFile& out, std::int64_t out_offset, std::int64_t length);
 
-  // Flushes data to disk and renames the file to `destination`. Without `overwrite`, an existing
-  // destination is never replaced: the result is an error with sys_errno EEXIST.
+  // Renames the file to `destination` (call sync() first for durability). Without `overwrite`,
+  // an existing destination is never replaced: the result is an error with sys_errno EEXIST.
   Result<void> commit(const std::filesystem::path& destination, bool overwrite);
   // Closes the descriptor and leaves the file on disk (for resume).
   void keep() noexcept;
