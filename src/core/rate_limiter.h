@@ -19,8 +19,9 @@
 //    buffer cannot be split (after a pause libcurl re-delivers all of it), so requiring
 //    available() >= bytes would starve any buffer larger than the burst forever. The debt delays
 //    the next admission until the bucket is positive again, so the long-run rate is exact and any
-//    window is off by at most (burst + largest buffer). For small rates, smaller curl buffers
-//    (CURLOPT_BUFFERSIZE near rate / 8) make the flow smoother.
+//    window is off by at most (burst + largest buffer). So the transfer layer should cap
+//    CURLOPT_BUFFERSIZE near rate / 16 when limited (any 5 s window is then within 3.75 %);
+//    with 512 KiB buffers at 1 MiB/s one buffer alone is 10 % of a 5 s window.
 //  - Burst = 1/8 s of the rate (kDefaultBurst), and a new bucket starts full. Bigger bursts would
 //    overshoot the first second and every 5 s window (1/4 s + a 512 KiB buffer at 4 MiB/s is 7.5 %
 //    of 5 s; 1/8 s keeps it at 5 %); it still spans many loop passes (1-10 ms), so short idle
@@ -29,6 +30,8 @@
 //    own group's bucket), a new admit() of the same constraint queues behind it instead of taking
 //    the tokens (no overtaking), and resumable() walks the queue in order, so every transfer gets
 //    its turn. A waiter held back only by its own group's limit does not block other groups.
+//    Turns are one buffer each, so with unequal buffer sizes the shares are equal per turn, not
+//    per byte.
 //  - resumable() charges the buffer each resumed consumer was paused with (a "grant"); the
 //    consumer's next admit() then passes without a second charge (only the difference is charged
 //    or refunded if the size changed). So the budget is reserved when the resume decision is made,

@@ -36,8 +36,8 @@ std::string quote(std::string_view text) {
   std::string out = "'";
   for (std::size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c >= 0x7F || c == '\'' || c == '%') {
-      out += '%';
+    if (c < 0x20 || c >= 0x7F) {
+      out += "\\x";
       out += kHex[c >> 4];
       out += kHex[c & 0x0F];
     } else {
@@ -263,8 +263,9 @@ Parsed<ResumeState> parse_state(std::string_view bytes) {
   if (version != "1") {
     const bool numeric = !version.empty() && version.size() <= 9 &&
                          version.find_first_not_of("0123456789") == std::string_view::npos;
-    if (!numeric)
+    if (!numeric) {
       return Problem(fmt::format("not a spate state file (version {})", quote(version)));
+    }
     return Problem(fmt::format("version {} is not supported (this spate reads version {})", version,
                                kStateFileVersion));
   }
@@ -286,11 +287,7 @@ Parsed<ResumeState> parse_state(std::string_view bytes) {
   return parse_body(bytes.substr(magic_end + 1, digest_start - magic_end - 1));
 }
 
-Error state_error(std::string message, int err = 0) {
-  Error error{ErrorKind::StateFile, std::move(message)};
-  error.sys_errno = err;
-  return error;
-}
+Error state_error(std::string message) { return Error{ErrorKind::StateFile, std::move(message)}; }
 
 Error io_error(ErrorKind kind, std::string_view what, const std::filesystem::path& path, int err) {
   if (err == ENOSPC || err == EDQUOT) kind = ErrorKind::DiskFull;
@@ -346,7 +343,7 @@ Result<void> validate_state(const ResumeState& state) {
 
 std::string encode_state(const ResumeState& state) {
   std::string out;
-  out.reserve(256 + state.url.size() + state.etag.size() + state.done.size() * 24);
+  out.reserve(256 + 3 * (state.url.size() + state.etag.size()) + state.done.size() * 24);
   fmt::format_to(std::back_inserter(out), "{}{}\n", kMagic, kStateFileVersion);
   const auto field = [&out](std::string_view key, std::string_view value) {
     out += key;
@@ -362,8 +359,15 @@ std::string encode_state(const ResumeState& state) {
   field("last-modified", state.last_modified);
   field("layout", state.layout);
   field("checksum", state.checksum);
+  // fmt::format_int, not format_to(back_inserter): a million ranges must stay cheap in Debug too.
   for (const core::ByteRange& r : state.done) {
-    fmt::format_to(std::back_inserter(out), "done {} {}\n", r.begin, r.end);
+    const fmt::format_int begin(r.begin);
+    const fmt::format_int end(r.end);
+    out += "done ";
+    out.append(begin.data(), begin.size());
+    out += ' ';
+    out.append(end.data(), end.size());
+    out += '\n';
   }
   const std::string digest = sha256_hex(out);
   out += kDigestKey;
@@ -410,7 +414,9 @@ Result<void> write_state_file(const std::filesystem::path& path, const ResumeSta
 }
 
 Result<ResumeState> read_state_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO planted under this name must not hang the open (it is then rejected as
+  // not a regular file); reads from a regular file ignore the flag.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return tl::unexpected(io_error(ErrorKind::StateFile, "open state file", path, errno));
   struct stat info {};
   if (::fstat(fd, &info) != 0) {
