@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "spate/http_options.h"
+
 namespace spate {
 
 using TaskId = std::uint64_t;
@@ -42,7 +44,7 @@ struct TaskOptions {
   ProbeMode probe = ProbeMode::InBand;
   Layout layout = Layout::Single;
   ExistingFile existing = ExistingFile::Rename;
-  std::vector<std::string> headers;  // extra request headers, "Name: value"
+  HttpOptions http;  // headers, credentials, cookies, proxies, TLS (spate/http_options.h)
   // fdatasync the file before its final rename. Off by default, as in curl, wget and aria2: a
   // sync costs milliseconds per file on real disks, which dominates lists of small files.
   bool sync_on_finish = false;

@@ -368,8 +368,8 @@ Task make_task(const Task& base, const InputEntry& entry) {
     if (out.has_parent_path()) task.dir /= out.parent_path();
     task.out = out.filename().string();
   }
-  task.options.headers.insert(task.options.headers.end(), entry.headers.begin(),
-                              entry.headers.end());
+  auto& headers = task.options.http.headers;
+  headers.insert(headers.end(), entry.headers.begin(), entry.headers.end());
   if (entry.split) task.options.split = *entry.split;
   if (entry.min_split_size) task.options.min_split_size = *entry.min_split_size;
   if (entry.max_tries) task.options.max_tries = *entry.max_tries;

@@ -157,7 +157,7 @@ net::Request Job::base_request() const {
   const auto& session = context_.options();
   net::Request request;
   request.url = task_.url;
-  request.headers = options.headers;
+  request.http = options.http;
   request.user_agent = session.user_agent;
   request.connect_timeout_ms = static_cast<long>(options.connect_timeout.count());
   request.stall_timeout_s = std::max(

@@ -70,7 +70,7 @@ Result<std::unique_ptr<Transfer>> Transfer::create(const Request& request, Trans
           transfer->header_list_, fmt::format("If-Range: {}", request.if_range).c_str());
     }
   }
-  for (const auto& header : request.headers) {
+  for (const auto& header : request.http.headers) {
     transfer->header_list_ = curl_slist_append(transfer->header_list_, header.c_str());
   }
   if (transfer->header_list_ != nullptr) set(easy, CURLOPT_HTTPHEADER, transfer->header_list_);

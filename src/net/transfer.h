@@ -4,6 +4,7 @@
 #pragma once
 
 #include "spate/error.h"
+#include "spate/http_options.h"
 #include "spate/task.h"
 
 #include <cstdint>
@@ -24,7 +25,7 @@ struct Request {
   std::int64_t range_end = -1;    // exclusive end; -1: open ("bytes=BEGIN-")
   bool head = false;              // HEAD instead of GET
   std::string if_range;           // If-Range validator, sent with a Range when non-empty
-  std::vector<std::string> headers;
+  HttpOptions http;  // headers, credentials, proxies, TLS: applied by apply_http_options
   std::string user_agent;
   long connect_timeout_ms = 30000;
   long stall_timeout_s = 60;  // abort when no byte arrived for this long

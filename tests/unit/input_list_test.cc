@@ -461,7 +461,7 @@ TEST(MakeTaskTest, EntryOverridesDefaultsAndAppendsHeaders) {
   base.options.split = 8;
   base.options.min_split_size = 1 << 20;
   base.options.max_tries = 5;
-  base.options.headers = {"Authorization: Bearer t"};
+  base.options.http.headers = {"Authorization: Bearer t"};
   base.options.layout = Layout::Parts;
 
   InputEntry entry;
@@ -477,7 +477,7 @@ TEST(MakeTaskTest, EntryOverridesDefaultsAndAppendsHeaders) {
   EXPECT_EQ(task.url, "https://a.example/x.iso");
   EXPECT_EQ(task.dir, std::filesystem::path("/data/isos/2024"));
   EXPECT_EQ(task.out, "x.iso");
-  EXPECT_THAT(task.options.headers, ElementsAre("Authorization: Bearer t", "Cookie: a=1"));
+  EXPECT_THAT(task.options.http.headers, ElementsAre("Authorization: Bearer t", "Cookie: a=1"));
   EXPECT_EQ(task.options.split, 2);
   EXPECT_EQ(task.options.min_split_size, 4 << 20);
   EXPECT_EQ(task.options.max_tries, 0);
