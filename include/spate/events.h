@@ -62,11 +62,17 @@ struct TaskFailed {
   int attempts = 1;
 };
 
+// Something the user should know that is not a failure, e.g. a rejected resume state file.
+struct TaskNotice {
+  TaskId id = 0;
+  std::string message;
+};
+
 struct EventsDropped {
   std::uint64_t count = 0;  // progress events dropped since the last EventsDropped
 };
 
 using Event = std::variant<TaskQueued, TaskStarted, TaskProgress, TaskRetrying, TaskFinished,
-                           TaskFailed, EventsDropped>;
+                           TaskFailed, TaskNotice, EventsDropped>;
 
 }  // namespace spate

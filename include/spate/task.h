@@ -2,13 +2,13 @@
 // Session::submit, which takes it by value.
 #pragma once
 
+#include "spate/http_options.h"
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include "spate/http_options.h"
 
 namespace spate {
 
@@ -33,6 +33,13 @@ enum class ExistingFile {
   Skip,       // leave it alone and count the task as done
 };
 
+// Whether a rerun continues a partial download.
+enum class ResumeMode {
+  Auto,      // continue NAME.part when its state file NAME.part.spate matches (default)
+  Continue,  // also continue a NAME.part that has no state file, from its size (wget -c)
+  Never,     // always start over (--no-continue)
+};
+
 struct TaskOptions {
   int split = 8;                              // connections for one file (-s)
   std::int64_t min_split_size = 1 << 20;      // never split a range below this (-k), bytes
@@ -44,6 +51,8 @@ struct TaskOptions {
   ProbeMode probe = ProbeMode::InBand;
   Layout layout = Layout::Single;
   ExistingFile existing = ExistingFile::Rename;
+  ResumeMode resume = ResumeMode::Auto;
+  std::chrono::milliseconds state_interval{1000};  // how often resume state is saved
   HttpOptions http;  // headers, credentials, cookies, proxies, TLS (spate/http_options.h)
   // fdatasync the file before its final rename. Off by default, as in curl, wget and aria2: a
   // sync costs milliseconds per file on real disks, which dominates lists of small files.

@@ -102,6 +102,7 @@ void Job::pump() {
           finalize();
         } else {
           check_health();
+          save_state_if_due();
           start_segments();
         }
       } else if (stream_complete_) {
@@ -140,11 +141,12 @@ Result<void> Job::open_destination() {
   for (int n = 0; n < 10000; ++n) {
     const auto candidate = n == 0 ? final_path_ : task_.dir / util::numbered_name(name, n);
     if (!(n == 0 && may_replace) && std::filesystem::exists(candidate)) continue;
-    auto part = storage::PartFile::open(candidate.string() + ".part", /*truncate=*/true);
+    auto part = storage::PartFile::open(candidate.string() + ".part", /*truncate=*/false);
     if (!part && part.error().sys_errno == EWOULDBLOCK) continue;  // in use by another download
     if (!part) return tl::unexpected(part.error());
     final_path_ = candidate;
     part_ = std::move(*part);
+    if (auto ready = prepare_resume(); !ready) return ready;
     if (task_.options.layout == Layout::Parts) pieces_.emplace(part_.path());
     return {};
   }
@@ -210,7 +212,10 @@ void Job::start_probe() {
   if (worker.head_only) {
     request.head = true;
   } else {
-    request.range_begin = 0;  // "Range: bytes=0-": a 206 tells size and Range support at once
+    // "Range: bytes=N-": a 206 tells size and Range support at once. N is 0, or the first byte
+    // a resumed download still lacks; then If-Range makes a changed file come back whole (200).
+    request.range_begin = resume_ ? resume_->first_missing() : 0;
+    if (resume_) request.if_range = resume_->validators.if_range();
   }
   launch(worker, std::move(request));
 }
@@ -256,7 +261,7 @@ Result<void> Job::on_head(Worker& worker, const net::ResponseHead& head) {
   worker.head = head;
   worker.discard_body = false;
   retry_after_.reset();
-  if (worker.probe && !worker.head_only && head.status == 416 &&
+  if (worker.probe && !worker.head_only && !resume_ && head.status == 416 &&
       net::parse_unsatisfied_range_total(head.content_range) == 0) {
     // "bytes=0-" of an empty file is unsatisfiable: the file is simply empty.
     net::ResponseHead empty = head;
@@ -282,28 +287,40 @@ Result<void> Job::on_head(Worker& worker, const net::ResponseHead& head) {
 }
 
 Result<void> Job::accept_probe(Worker& worker, const net::ResponseHead& head) {
+  const std::int64_t asked = worker.request.range_begin;
   if (head.status == 206) {
     const auto range = net::parse_content_range(head.content_range);
     if (!range) {
       return make_error(ErrorKind::RangeMismatch,
                         fmt::format("206 with an invalid Content-Range '{}'", head.content_range));
     }
-    if (range->first != 0) {
+    if (range->first != asked) {
       return make_error(
           ErrorKind::RangeMismatch,
-          fmt::format("asked for bytes 0-, server sent {}-{}", range->first, range->last));
+          fmt::format("asked for bytes {}-, server sent {}-{}", asked, range->first, range->last));
     }
-    if (range->total && range->last + 1 == *range->total) {
+    if (resume_ && !resume_matches(head, range->total)) {
+      // Another version of the file: what was kept is worthless. Start over from byte 0.
+      return make_error(ErrorKind::ContentChanged,
+                        "the remote file changed since the partial download; starting over");
+    }
+    if (range->total) {
       begin_segmented(*range->total, head);
       worker.response_end = range->last + 1;
       // The probe keeps streaming as the first segment; it stops at that segment's end.
       const auto first =
           map_->assign(worker.id, std::max<std::int64_t>(1, task_.options.min_split_size));
-      if (!first || first->begin != 0)
-        return make_error(ErrorKind::Internal, "segment plan lost byte 0");
+      if (!first || first->begin != asked) {
+        return make_error(ErrorKind::Internal, "segment plan lost the first missing byte");
+      }
       worker.probe = false;
       return {};
     }
+  }
+  if (resume_) {
+    // A resumed download needs a 206 for its first missing byte; anything else starts over.
+    return make_error(ErrorKind::ContentChanged,
+                      "the server did not continue the partial download; starting over");
   }
   begin_single_stream(head);
   worker.probe = false;
@@ -315,7 +332,15 @@ void Job::begin_segmented(std::int64_t size, const net::ResponseHead& head) {
   segmented_ = true;
   validators_ = {head.etag, head.last_modified};
   map_.emplace(size);
+  if (resume_) {
+    for (const ByteRange& range : resume_->done) map_->mark_done(range);
+    saved_done_bytes_ = map_->done_bytes();
+    if (validators_.etag.empty() && validators_.last_modified.empty()) {
+      validators_ = resume_->validators;
+    }
+  }
   last_health_check_ = context_.now();
+  last_state_save_ = context_.now();
   map_->plan(std::max(1, task_.options.split),
              std::max<std::int64_t>(1, task_.options.min_split_size));
   if (!pieces_) {
@@ -326,6 +351,7 @@ void Job::begin_segmented(std::int64_t size, const net::ResponseHead& head) {
 }
 
 void Job::begin_single_stream(const net::ResponseHead& head) {
+  forget_resume_point(part_.path());  // a single stream cannot be continued later
   size_ = head.content_length;
   segmented_ = false;
   validators_ = {head.etag, head.last_modified};
@@ -538,6 +564,8 @@ void Job::restart() {
   validators_ = {};
   probe_mode_ = ProbeMode::InBand;
   if (pieces_) pieces_->discard();
+  resume_.reset();
+  forget_resume_point(part_.path());
   if (auto truncated = part_.truncate(0); !truncated) fatal_ = truncated.error();
   state_ = State::Probing;
 }
@@ -571,6 +599,7 @@ void Job::finalize() {
     fail(committed.error());
     return;
   }
+  forget_resume_point(final_path_.string() + ".part");
   TaskFinished finished{id_, task_.url, final_path_, bytes};
   finished.seconds = std::chrono::duration<double>(context_.now() - started_at_).count();
   finished.attempts = failures_ + 1;
@@ -579,10 +608,71 @@ void Job::finalize() {
 }
 
 void Job::fail(Error error) {
+  if (resumable(error)) {
+    // Keep what arrived for a rerun: the data is synced before the state that claims it.
+    if (auto saved = save_state(); saved) {
+      error.message += fmt::format(" ({} of {} bytes kept in {}; run again to resume)",
+                                   saved_done_bytes_, *size_, part_.path().string());
+      part_.keep();
+    }
+  }
   if (pieces_) pieces_->discard();
-  part_.discard();  // nothing resumable is kept yet: leave no partial file behind
+  if (part_.is_open()) forget_resume_point(part_.path());
+  part_.discard();
   state_ = State::Failed;
   context_.emit(TaskFailed{id_, task_.url, std::move(error), std::max(1, failures_)});
+}
+
+bool Job::resumable(const Error& error) const {
+  if (!segmented_ || !map_ || pieces_ || map_->done_bytes() == 0) return false;
+  switch (error.kind) {
+    case ErrorKind::Cancelled:
+    case ErrorKind::DiskFull:
+    case ErrorKind::FileWrite:
+      return true;
+    default:
+      return classify(error) == Disposition::Retry;  // retries ran out; a rerun may succeed
+  }
+}
+
+Result<void> Job::prepare_resume() {
+  auto size = part_.size();
+  if (!size) return tl::unexpected(size.error());
+  std::string notice;
+  resume_ = find_resume_point(part_.path(), *size, task_.url, task_.options.resume, notice);
+  if (!notice.empty()) context_.emit(TaskNotice{id_, std::move(notice)});
+  if (resume_ && resume_->size && resume_->done_bytes() >= *resume_->size) resume_->done.clear();
+  if (!resume_ || resume_->done.empty()) {
+    resume_.reset();
+    forget_resume_point(part_.path());
+    return part_.truncate(0);
+  }
+  return {};
+}
+
+bool Job::resume_matches(const net::ResponseHead& head, std::optional<std::int64_t> total) const {
+  if (resume_->size && total != resume_->size) return false;
+  return resume_->validators.matches(head);
+}
+
+Result<void> Job::save_state() {
+  if (!map_ || !size_) return make_error(ErrorKind::Internal, "nothing to save");
+  // Only ranges whose bytes are on disk: take the list, sync the data, then write the state.
+  const auto done = map_->done_ranges();
+  if (auto synced = part_.sync(); !synced) return synced;
+  if (auto saved = save_resume_point(part_.path(), task_.url, *size_, validators_, done); !saved) {
+    return saved;
+  }
+  saved_done_bytes_ = 0;
+  for (const auto& range : done) saved_done_bytes_ += range.size();
+  last_state_save_ = context_.now();
+  return {};
+}
+
+void Job::save_state_if_due() {
+  if (pieces_ || context_.now() - last_state_save_ < task_.options.state_interval) return;
+  if (map_->done_bytes() == saved_done_bytes_) return;
+  if (auto saved = save_state(); !saved) fatal_ = saved.error();
 }
 
 void Job::emit_started() {

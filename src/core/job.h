@@ -8,6 +8,7 @@
 
 #include "core/job_context.h"
 #include "core/range_check.h"
+#include "core/resume.h"
 #include "core/segment_map.h"
 #include "net/transfer.h"
 #include "storage/part_file.h"
@@ -71,6 +72,11 @@ class Job {
   void abort_worker(Worker& worker);
   void stop_all();
   void restart();
+  Result<void> prepare_resume();
+  bool resume_matches(const net::ResponseHead& head, std::optional<std::int64_t> total) const;
+  bool resumable(const Error& error) const;
+  Result<void> save_state();
+  void save_state_if_due();
   void finalize();
   void fail(Error error);
   void emit_started();
@@ -91,6 +97,9 @@ class Job {
   bool segmented_ = false;
   Validators validators_;
   std::optional<SegmentMap> map_;
+  std::optional<ResumePoint> resume_;  // what an earlier run left in NAME.part
+  std::int64_t saved_done_bytes_ = 0;  // bytes the state file on disk claims
+  Clock::time_point last_state_save_{};
   std::int64_t stream_written_ = 0;  // single stream: bytes written from offset 0
   bool stream_complete_ = false;
 

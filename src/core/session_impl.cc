@@ -96,7 +96,8 @@ void SessionImpl::emit(Event event) {
 // Network thread.
 
 void SessionImpl::run() {
-  while (!stopping_) {
+  // After stop, run until every job has ended: cancelled jobs save their resume state.
+  while (!stopping_ || !jobs_.empty()) {
     if (cancel_requested_ && !cancelled_) cancel_everything();
     loop_->perform();
     now_ = core::Clock::now();
@@ -112,7 +113,6 @@ void SessionImpl::run() {
     report_progress();
     loop_->poll(next_timeout());
   }
-  jobs_.clear();  // tears down transfers and removes temp files of unfinished jobs
 }
 
 void SessionImpl::admit() {
