@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <utility>
 #include <vector>
 
 namespace spate::cli {
@@ -15,6 +16,16 @@ Feeder::Feeder(const CliOptions& options, Session& session)
 
 Feeder::~Feeder() {
   if (thread_.joinable()) thread_.join();
+}
+
+std::vector<std::string> Feeder::take_messages() {
+  std::lock_guard lock(messages_mutex_);
+  return std::exchange(messages_, {});
+}
+
+void Feeder::post(std::string message) {
+  std::lock_guard lock(messages_mutex_);
+  messages_.push_back(std::move(message));
 }
 
 void Feeder::run() {
@@ -38,7 +49,7 @@ void Feeder::feed_list() {
   if (options_.input_file != "-") {
     file.open(options_.input_file);
     if (!file) {
-      fmt::print(stderr, "spate: error: cannot read input file {}\n", options_.input_file);
+      post(fmt::format("error: cannot read input file {}", options_.input_file));
       ++problems_;
       return;
     }
@@ -50,7 +61,7 @@ void Feeder::feed_list() {
   for (;;) {
     auto entry = reader.next(problems);
     for (const auto& problem : problems) {
-      fmt::print(stderr, "spate: {}: {}\n", options_.input_file, problem.message);
+      post(fmt::format("{}: {}", options_.input_file, problem.message));
     }
     problems_ += problems.size();
     problems.clear();

@@ -10,7 +10,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace spate::cli {
 
@@ -24,16 +27,22 @@ class Feeder {
 
   bool done() const { return done_; }                   // every task was submitted (or refused)
   std::uint64_t problems() const { return problems_; }  // list lines reported and skipped
+  // Messages for the user (bad list lines), to be shown by the main thread: only it may write
+  // to the terminal while the progress view is live.
+  std::vector<std::string> take_messages();
 
  private:
   void run();
   void feed_list();
+  void post(std::string message);
 
   const CliOptions& options_;
   Session& session_;
   std::atomic<bool> done_{false};
   std::atomic<std::uint64_t> problems_{0};
-  std::thread thread_;  // last: starts after the members above exist
+  std::mutex messages_mutex_;
+  std::vector<std::string> messages_;  // guarded by messages_mutex_
+  std::thread thread_;                 // last: starts after the members above exist
 };
 
 }  // namespace spate::cli

@@ -52,11 +52,16 @@ int main(int argc, char** argv) {
   // the intake is full, and events must keep flowing meanwhile.
   cli::Feeder feeder(options, session);
 
-  cli::Reporter reporter(stderr, options.quiet);
+  cli::ReporterOptions report;
+  report.quiet = options.quiet;
+  report.json = options.json;
+  report.terminal = cli::probe_terminal(STDERR_FILENO);
+  report.terminal_fd = STDERR_FILENO;  // re-probed on tick(): a resized window is followed
+  cli::Reporter reporter(stderr, stdout, report);
   std::vector<Event> events;
   bool cancelled = false;
   for (bool finished = false; !finished;) {
-    session.wait_for_event(std::chrono::milliseconds(200));
+    session.wait_for_event(std::chrono::milliseconds(100));
     if (g_signal != 0 && !cancelled) {
       cancelled = true;
       session.cancel();
@@ -66,7 +71,10 @@ int main(int argc, char** argv) {
     events.clear();
     session.pop_events(events);
     for (const auto& event : events) reporter.on_event(event);
+    for (const auto& line : feeder.take_messages()) reporter.message(line);
+    reporter.tick();
   }
+  for (const auto& line : feeder.take_messages()) reporter.message(line);
   reporter.print_summary();
   if (g_signal == SIGINT) return cli::kExitInterrupted;
   if (g_signal == SIGTERM) return cli::kExitTerminated;

@@ -46,6 +46,9 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   app.add_option("-o,--out", options.out, "Save as this file name (one URL only)");
   app.add_option("-d,--dir", options.dir, "Directory to save into (default: current)");
   app.add_flag("-q,--quiet", options.quiet, "Print errors only");
+  app.add_flag("--json", options.json,
+               "Write one JSON object per event to stdout (NDJSON, docs/events.md); the human "
+               "view goes to stderr");
 
   auto& task = options.task;
   auto& session = options.session;
@@ -94,6 +97,14 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
                  "Take only share K of N of the entries (K/N, 0-based), chosen by a stable hash "
                  "of each URL; 'auto' reads SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX");
   app.add_option("--shard-count", shard_count, "N for --shard auto with JOB_COMPLETION_INDEX");
+  bool continue_partial = false;
+  bool no_continue = false;
+  auto* continue_flag = app.add_flag(
+      "-c,--continue", continue_partial,
+      "Also continue a NAME.part that has no state file, from its size (as wget -c). A part "
+      "with a matching NAME.part.spate state file is always continued");
+  app.add_flag("--no-continue", no_continue, "Start over even when a partial download exists")
+      ->excludes(continue_flag);
   app.add_flag("--fsync", task.sync_on_finish,
                "Flush each file to disk before its final rename (durable across power loss)");
   bool overwrite = false;
@@ -132,6 +143,8 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   task.retry_wait = seconds_to_ms(retry_wait);
   task.connect_timeout = seconds_to_ms(connect_timeout);
   task.stall_timeout = seconds_to_ms(stall_timeout);
+  if (continue_partial) task.resume = ResumeMode::Continue;
+  if (no_continue) task.resume = ResumeMode::Never;
   if (overwrite) task.existing = ExistingFile::Overwrite;
   if (skip_existing) task.existing = ExistingFile::Skip;
   return {std::move(options), kExitOk};

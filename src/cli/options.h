@@ -21,6 +21,7 @@ struct CliOptions {
   std::string out;         // -o: only with a single URL
   std::filesystem::path dir = ".";
   bool quiet = false;
+  bool json = false;  // --json: NDJSON events on stdout, the human view on stderr
   SessionOptions session;
   TaskOptions task;
 };

@@ -1,64 +1,70 @@
 #include "reporter.h"
 
-#include "spate/units.h"
-
 #include "exit_codes.h"
 
-#include <fmt/format.h>
+#include <chrono>
+#include <unistd.h>
 
 namespace spate::cli {
 namespace {
 
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
+ProgressViewOptions progress_options(std::FILE* machine, const ReporterOptions& options) {
+  ProgressViewOptions view;
+  view.terminal = options.terminal;
+  view.quiet = options.quiet;
+  // NDJSON on the same terminal would be torn apart by the live block: keep to plain lines.
+  if (options.json && machine != nullptr && ::isatty(::fileno(machine)) == 1) {
+    view.terminal.is_tty = false;
+  }
+  return view;
+}
 
 }  // namespace
 
+Reporter::Reporter(std::FILE* human, std::FILE* machine, ReporterOptions options,
+                   std::function<Clock::time_point()> now)
+    : human_(human),
+      options_(options),
+      now_(std::move(now)),
+      start_(now_()),
+      progress_(human, progress_options(machine, options)) {
+  if (options.json) json_.emplace(machine);
+}
+
 void Reporter::on_event(const Event& event) {
-  std::visit(Overloaded{
-                 [&](const TaskFinished& e) {
-                   ++finished_;
-                   bytes_ += e.bytes;
-                   if (quiet_) return;
-                   if (e.skipped) {
-                     fmt::print(out_, "spate: {} exists, skipped\n", e.path.string());
-                     return;
-                   }
-                   const double rate = e.seconds > 0 ? static_cast<double>(e.bytes) / e.seconds : 0;
-                   fmt::print(out_, "spate: saved {} ({} in {:.2f}s, {})\n", e.path.string(),
-                              format_bytes(e.bytes), e.seconds, format_rate(rate));
-                 },
-                 [&](const TaskFailed& e) {
-                   failures_.push_back({e.url, e.error.message, e.attempts});
-                   fmt::print(out_, "spate: error: {}: {}\n", e.url, e.error.message);
-                 },
-                 [&](const TaskRetrying& e) {
-                   if (quiet_) return;
-                   fmt::print(out_, "spate: retrying in {:.1f}s after attempt {}: {}\n",
-                              static_cast<double>(e.wait.count()) / 1000.0, e.attempt,
-                              e.reason.message);
-                 },
-                 [](const auto&) {},
-             },
-             event);
-  std::fflush(out_);
+  const Clock::time_point now = now_();
+  if (const auto* finished = std::get_if<TaskFinished>(&event)) results_.add(*finished);
+  if (const auto* failed = std::get_if<TaskFailed>(&event)) results_.add(*failed);
+  if (json_) json_->on_event(event, now);
+  progress_.on_event(event, now);
 }
 
-void Reporter::print_summary() const {
-  const std::uint64_t total = finished_ + failures_.size();
-  if (total <= 1 || (quiet_ && failures_.empty())) return;
-  fmt::print(out_, "spate: {} of {} downloads complete ({}), {} failed\n", finished_, total,
-             format_bytes(bytes_), failures_.size());
-  for (const auto& failure : failures_) {
-    fmt::print(out_, "  FAILED {}  {} (attempts: {})\n", failure.url, failure.reason,
-               failure.attempts);
+void Reporter::message(std::string_view line) { progress_.message(line, now_()); }
+
+void Reporter::tick() {
+  if (options_.terminal_fd >= 0 && options_.terminal.is_tty) {
+    const TerminalInfo info = probe_terminal(options_.terminal_fd);
+    if (info.width != options_.terminal.width || info.height != options_.terminal.height) {
+      options_.terminal = info;
+      progress_.resize(info.width, info.height);
+    }
   }
+  progress_.tick(now_());
 }
 
-int Reporter::exit_code() const { return failures_.empty() ? kExitOk : kExitDownloadFailed; }
+void Reporter::print_summary() {
+  const double seconds = std::chrono::duration<double>(now_() - start_).count();
+  progress_.finish();
+  const std::string table = results_.render(options_.quiet, seconds);
+  if (!table.empty()) {
+    std::fwrite(table.data(), 1, table.size(), human_);
+    std::fflush(human_);
+  }
+  if (json_) json_->summary(results_.totals(), seconds);
+}
+
+int Reporter::exit_code() const {
+  return results_.totals().failed == 0 ? kExitOk : kExitDownloadFailed;
+}
 
 }  // namespace spate::cli
