@@ -27,6 +27,7 @@ struct SessionOptions {
   std::size_t receive_buffer =
       std::size_t{512} * 1024;  // libcurl receive buffer per transfer, bytes
   std::string user_agent;       // empty = "spate/VERSION"
+  std::int64_t limit_rate = 0;  // bytes/s across all downloads and connections; 0 = no limit
 };
 
 class SessionImpl;

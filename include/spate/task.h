@@ -52,6 +52,7 @@ struct TaskOptions {
   Layout layout = Layout::Single;
   ExistingFile existing = ExistingFile::Rename;
   ResumeMode resume = ResumeMode::Auto;
+  std::int64_t max_download_limit = 0;             // bytes/s for this download; 0 = no limit
   std::chrono::milliseconds state_interval{1000};  // how often resume state is saved
   HttpOptions http;  // headers, credentials, cookies, proxies, TLS (spate/http_options.h)
   // fdatasync the file before its final rename. Off by default, as in curl, wget and aria2: a

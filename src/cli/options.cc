@@ -4,6 +4,7 @@
 #include "spate/version.h"
 
 #include "exit_codes.h"
+#include "http_flags.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -68,6 +69,14 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
                  "Connections across all downloads (default 64)")
       ->check(CLI::Range(1, 10000));
 
+  std::string limit_rate = "0";
+  std::string max_download_limit = "0";
+  app.add_option("--limit-rate", limit_rate,
+                 "Total bandwidth across all downloads, e.g. 500K, 4M, 1.5MiB (default: none)")
+      ->check(ByteSizeOption{&session.limit_rate, 0});
+  app.add_option("--max-download-limit", max_download_limit,
+                 "Bandwidth of each download, e.g. 1M (default: none)")
+      ->check(ByteSizeOption{&task.max_download_limit, 0});
   std::string probe = "inband";
   app.add_option("--probe", probe,
                  "How to learn size and Range support: inband (a ranged GET, default) or head")
@@ -114,11 +123,17 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   app.add_flag("--skip-existing", skip_existing, "Leave an existing file alone (counts as success)")
       ->excludes(overwrite_flag);
 
+  add_http_flags(app, task.http);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     const int code = app.exit(error);
     return {std::nullopt, code == 0 ? kExitOk : kExitUsage};
+  }
+  if (auto checked = check_http_flags(task.http); !checked) {
+    std::cerr << "spate: " << checked.error().message << "\n";
+    return {std::nullopt, kExitUsage};
   }
   if (options.urls.empty() && options.input_file.empty()) {
     std::cerr << "spate: nothing to download: give URLs or -i FILE (see --help)\n";

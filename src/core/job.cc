@@ -135,9 +135,16 @@ Result<void> Job::open_destination() {
     state_ = State::Done;
     return {};
   }
+  // --conditional-get: ask for the file only if it changed since the copy we have, which the
+  // download then replaces.
+  if (exists && task_.options.http.conditional_get) {
+    const auto mtime = std::filesystem::last_write_time(final_path_, ec);
+    if (!ec) if_modified_since_ = std::chrono::file_clock::to_sys(mtime);
+  }
   // The first candidate whose final name is free (or may be replaced) and whose NAME.part no
   // other download holds: two URLs with the same name never share a temp file.
-  const bool may_replace = task_.options.existing == ExistingFile::Overwrite;
+  const bool may_replace =
+      task_.options.existing == ExistingFile::Overwrite || if_modified_since_.has_value();
   for (int n = 0; n < 10000; ++n) {
     const auto candidate = n == 0 ? final_path_ : task_.dir / util::numbered_name(name, n);
     if (!(n == 0 && may_replace) && std::filesystem::exists(candidate)) continue;
@@ -166,7 +173,7 @@ net::Request Job::base_request() const {
       1L, static_cast<long>(
               std::chrono::duration_cast<std::chrono::seconds>(options.stall_timeout).count()));
   request.max_redirects = options.max_redirects;
-  request.buffer_size = static_cast<long>(session.receive_buffer);
+  request.buffer_size = context_.receive_buffer(id_);
   return request;
 }
 
@@ -216,6 +223,7 @@ void Job::start_probe() {
     // a resumed download still lacks; then If-Range makes a changed file come back whole (200).
     request.range_begin = resume_ ? resume_->first_missing() : 0;
     if (resume_) request.if_range = resume_->validators.if_range();
+    if (if_modified_since_) request.http.if_modified_since = if_modified_since_;
   }
   launch(worker, std::move(request));
 }
@@ -261,6 +269,11 @@ Result<void> Job::on_head(Worker& worker, const net::ResponseHead& head) {
   worker.head = head;
   worker.discard_body = false;
   retry_after_.reset();
+  if (worker.probe && if_modified_since_ && head.status == 304) {
+    not_modified_ = true;  // the copy we have is current: nothing to transfer
+    worker.discard_body = true;
+    return {};
+  }
   if (worker.probe && !worker.head_only && !resume_ && head.status == 416 &&
       net::parse_unsatisfied_range_total(head.content_range) == 0) {
     // "bytes=0-" of an empty file is unsatisfiable: the file is simply empty.
@@ -375,6 +388,7 @@ net::DataVerdict Job::on_data(Worker& worker, std::span<const char> data) {
   if (fatal_) return net::DataVerdict::Fail;
   if (worker.discard_body) return net::DataVerdict::Continue;
   auto bytes = static_cast<std::int64_t>(data.size());
+  if (!context_.admit_bytes(id_, *worker.transfer, bytes)) return net::DataVerdict::Pause;
   worker.received += bytes;
   worker.last_data = context_.now();
   if (segmented_) {
@@ -411,6 +425,7 @@ net::DataVerdict Job::on_data(Worker& worker, std::span<const char> data) {
 
 void Job::on_done(Worker& worker, Result<void> outcome) {
   context_.release_connection(host_);
+  context_.transfer_gone(*worker.transfer);
   finished_transfers_.push_back(std::move(worker.transfer));
   if (worker.head_only) {
     worker.head_only = false;
@@ -422,6 +437,10 @@ void Job::on_done(Worker& worker, Result<void> outcome) {
   }
   if (!outcome) {
     record_failure(worker, worker.error ? *worker.error : outcome.error());
+    return;
+  }
+  if (not_modified_) {
+    keep_existing();
     return;
   }
   if (segmented_) {
@@ -536,6 +555,7 @@ void Job::replace_slow_worker(Worker& victim) {
 
 void Job::abort_worker(Worker& worker) {
   if (!worker.running()) return;
+  context_.transfer_gone(*worker.transfer);
   context_.stop(*worker.transfer);
   context_.release_connection(host_);
   worker.transfer.reset();
@@ -588,7 +608,9 @@ void Job::finalize() {
       return;
     }
   }
-  const bool overwrite = task_.options.existing == ExistingFile::Overwrite;
+  // --conditional-get replaces the outdated copy it was asked to refresh.
+  const bool overwrite =
+      task_.options.existing == ExistingFile::Overwrite || if_modified_since_.has_value();
   auto committed = part_.commit(final_path_, overwrite);
   // Another process took the name meanwhile: never replace it, pick the next free one.
   for (int n = 1; !committed && committed.error().sys_errno == EEXIST && n < 10000; ++n) {
@@ -600,6 +622,7 @@ void Job::finalize() {
     return;
   }
   forget_resume_point(final_path_.string() + ".part");
+  if (task_.options.http.remote_time) apply_remote_time();
   TaskFinished finished{id_, task_.url, final_path_, bytes};
   finished.seconds = std::chrono::duration<double>(context_.now() - started_at_).count();
   finished.attempts = failures_ + 1;
@@ -621,6 +644,24 @@ void Job::fail(Error error) {
   part_.discard();
   state_ = State::Failed;
   context_.emit(TaskFailed{id_, task_.url, std::move(error), std::max(1, failures_)});
+}
+
+void Job::keep_existing() {
+  part_.discard();
+  forget_resume_point(final_path_.string() + ".part");
+  std::error_code ec;
+  TaskFinished finished{id_, task_.url, final_path_};
+  finished.bytes = static_cast<std::int64_t>(std::filesystem::file_size(final_path_, ec));
+  finished.skipped = true;
+  state_ = State::Done;
+  context_.emit(std::move(finished));
+}
+
+void Job::apply_remote_time() {
+  const auto remote = net::parse_http_date(validators_.last_modified);
+  if (!remote) return;
+  std::error_code ec;  // a file time that cannot be set is not worth failing the download
+  std::filesystem::last_write_time(final_path_, std::chrono::file_clock::from_sys(*remote), ec);
 }
 
 bool Job::resumable(const Error& error) const {

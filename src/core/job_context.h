@@ -30,6 +30,14 @@ class JobContext {
   // Stops a running transfer without a report (teardown).
   virtual void stop(net::Transfer& transfer) = 0;
   virtual void emit(Event event) = 0;
+  // Bandwidth: whether `transfer` of job `id` may take `bytes` now. When not, the transfer is
+  // paused (DataVerdict::Pause) and the session resumes it when the budget allows.
+  virtual bool admit_bytes(TaskId id, net::Transfer& transfer, std::int64_t bytes) = 0;
+  // The transfer ended or is being torn down: forget it in the bandwidth accounting.
+  virtual void transfer_gone(net::Transfer& transfer) = 0;
+  // The receive buffer size for a transfer of job `id`: smaller under a low rate limit, so the
+  // limit holds from the first second.
+  virtual long receive_buffer(TaskId id) const = 0;
 };
 
 }  // namespace spate::core

@@ -24,6 +24,7 @@ SessionImpl::SessionImpl(SessionOptions options, std::unique_ptr<net::TransferLo
       loop_(std::move(loop)),
       events_(options_.event_capacity, [this] { loop_->wakeup(); }),
       now_(core::Clock::now()),
+      limiter_(options_.limit_rate, now_),
       thread_([this] { run(); }) {}
 
 SessionImpl::~SessionImpl() {
@@ -101,6 +102,7 @@ void SessionImpl::run() {
     if (cancel_requested_ && !cancelled_) cancel_everything();
     loop_->perform();
     now_ = core::Clock::now();
+    resume_paused_transfers();
     // Act on what finished, free the slots of ended jobs, fill them from the intake at once, and
     // start the new jobs in the same pass (their transfers begin at the next perform).
     count_waiting_jobs();
@@ -134,6 +136,9 @@ void SessionImpl::admit() {
       task_ended();
       continue;
     }
+    if (task.options.max_download_limit > 0) {
+      limiter_.set_group_rate(id, task.options.max_download_limit, now_);
+    }
     ActiveJob entry;
     entry.job = std::make_unique<core::Job>(id, std::move(task), url->host, *this);
     entry.last_time = now_;
@@ -159,6 +164,7 @@ void SessionImpl::cancel_everything() {
 void SessionImpl::reap() {
   const auto first_ended = std::stable_partition(
       jobs_.begin(), jobs_.end(), [](const ActiveJob& entry) { return !entry.job->ended(); });
+  for (auto it = first_ended; it != jobs_.end(); ++it) limiter_.remove_group(it->job->id());
   const auto count = std::distance(first_ended, jobs_.end());
   jobs_.erase(first_ended, jobs_.end());
   for (std::ptrdiff_t i = 0; i < count; ++i) task_ended();
@@ -185,6 +191,9 @@ std::chrono::milliseconds SessionImpl::next_timeout() const {
   using std::chrono::milliseconds;
   auto timeout = milliseconds(1000);
   if (!jobs_.empty()) timeout = std::min(timeout, options_.progress_interval);
+  if (auto wake = limiter_.next_wakeup(now_)) {
+    timeout = std::min(timeout, std::chrono::ceil<milliseconds>(*wake));
+  }
   for (const auto& entry : jobs_) {
     if (auto wake = entry.job->wake_at()) {
       timeout = std::min(timeout, std::chrono::ceil<milliseconds>(*wake - now_));
@@ -201,6 +210,48 @@ void SessionImpl::count_waiting_jobs() {
     ++waiting_jobs_;
     ++waiting_jobs_per_host_[entry.job->host()];
   }
+}
+
+namespace {
+core::RateLimiter::ConsumerId consumer_id(const net::Transfer& transfer) {
+  return reinterpret_cast<std::uintptr_t>(&transfer);  // unique while the transfer lives
+}
+}  // namespace
+
+bool SessionImpl::admit_bytes(TaskId id, net::Transfer& transfer, std::int64_t bytes) {
+  if (!limiter_.limited()) return true;
+  const auto consumer = consumer_id(transfer);
+  if (limiter_.admit(consumer, id, bytes, core::Clock::now())) return true;
+  paused_[consumer] = &transfer;
+  return false;
+}
+
+void SessionImpl::transfer_gone(net::Transfer& transfer) {
+  if (!limiter_.limited()) return;
+  const auto consumer = consumer_id(transfer);
+  limiter_.forget(consumer);
+  paused_.erase(consumer);
+}
+
+void SessionImpl::resume_paused_transfers() {
+  if (paused_.empty()) return;
+  for (const auto consumer : limiter_.resumable(now_)) {
+    const auto it = paused_.find(consumer);
+    if (it == paused_.end()) continue;
+    net::Transfer* transfer = it->second;
+    paused_.erase(it);
+    transfer->resume();  // may deliver data, and so pause again, from inside this call
+  }
+}
+
+long SessionImpl::receive_buffer(TaskId id) const {
+  std::int64_t rate = limiter_.global_rate();
+  const std::int64_t group = limiter_.group_rate(id);
+  if (group > 0 && (rate <= 0 || group < rate)) rate = group;
+  const auto full = static_cast<std::int64_t>(options_.receive_buffer);
+  // About 1/16 s of the rate per buffer: one buffer is the limiter's smallest step.
+  if (rate > 0) return static_cast<long>(std::clamp<std::int64_t>(rate / 16, 16 * 1024, full));
+  return static_cast<long>(full);
 }
 
 bool SessionImpl::acquire_connection(const std::string& host, bool first) {

@@ -8,6 +8,7 @@
 #include "core/event_queue.h"
 #include "core/job.h"
 #include "core/job_context.h"
+#include "core/rate_limiter.h"
 #include "net/transfer_loop.h"
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -44,6 +46,9 @@ class SessionImpl final : public core::JobContext {
   Result<void> start(net::Transfer& transfer) override { return loop_->add(transfer); }
   void stop(net::Transfer& transfer) override { loop_->remove(transfer); }
   void emit(Event event) override;
+  bool admit_bytes(TaskId id, net::Transfer& transfer, std::int64_t bytes) override;
+  void transfer_gone(net::Transfer& transfer) override;
+  long receive_buffer(TaskId id) const override;
 
  private:
   struct ActiveJob {
@@ -59,7 +64,9 @@ class SessionImpl final : public core::JobContext {
   void cancel_everything();
   void reap();  // drops ended jobs
   void report_progress();
-  void count_waiting_jobs();  // jobs without a connection, for acquire_connection's reserve
+  void count_waiting_jobs();
+  void resume_paused_transfers();  // those the bandwidth budget allows again  // jobs without a
+                                   // connection, for acquire_connection's reserve
   std::chrono::milliseconds next_timeout() const;
   void task_ended();
 
@@ -92,6 +99,8 @@ class SessionImpl final : public core::JobContext {
   int waiting_jobs_ = 0;  // active jobs holding no connection (counted once per pass)
   std::map<std::string, int, std::less<>> waiting_jobs_per_host_;
   bool cancelled_ = false;
+  core::RateLimiter limiter_;
+  std::unordered_map<core::RateLimiter::ConsumerId, net::Transfer*> paused_;
 
   std::thread thread_;  // last: started after everything above exists
 };

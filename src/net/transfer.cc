@@ -2,6 +2,7 @@
 
 #include "net/curl_error.h"
 #include "net/http_headers.h"
+#include "net/http_setup.h"
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -41,7 +42,6 @@ Result<std::unique_ptr<Transfer>> Transfer::create(const Request& request, Trans
   set(easy, CURLOPT_URL, request.url.c_str());
   set(easy, CURLOPT_PRIVATE, transfer.get());
   set(easy, CURLOPT_NOSIGNAL, 1L);
-  set(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   set(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   set(easy, CURLOPT_FOLLOWLOCATION, request.max_redirects > 0 ? 1L : 0L);
   set(easy, CURLOPT_MAXREDIRS, request.max_redirects);
@@ -70,9 +70,12 @@ Result<std::unique_ptr<Transfer>> Transfer::create(const Request& request, Trans
           transfer->header_list_, fmt::format("If-Range: {}", request.if_range).c_str());
     }
   }
-  for (const auto& header : request.http.headers) {
-    transfer->header_list_ = curl_slist_append(transfer->header_list_, header.c_str());
+  // Headers, credentials, cookies, proxies, TLS, protocols: after the defaults above, which it
+  // may override.
+  if (auto applied = apply_http_options(easy, request.http, transfer->header_list_); !applied) {
+    return tl::unexpected(applied.error());
   }
+  transfer->shared_state_ = shared_state_request(request.http);
   if (transfer->header_list_ != nullptr) set(easy, CURLOPT_HTTPHEADER, transfer->header_list_);
   return transfer;
 }
@@ -122,6 +125,7 @@ bool Transfer::deliver_head() noexcept {
       effective != nullptr) {
     head_.effective_url = effective;
   }
+  describe_non_http_response(easy_, head_);  // FTP/SFTP: no status line; 200 and the size
   auto accepted = sink_.on_head(head_);
   if (!accepted) refused_ = std::move(accepted.error());
   return !refused_;
@@ -138,12 +142,16 @@ std::size_t Transfer::write_callback(char* data, std::size_t size, std::size_t c
     case DataVerdict::Stop:
       transfer.stopped_ = true;
       return 0;
+    case DataVerdict::Pause:
+      return CURL_WRITEFUNC_PAUSE;
     case DataVerdict::Fail:
       transfer.failed_ = true;
       return 0;
   }
   return 0;
 }
+
+void Transfer::resume() noexcept { (void)curl_easy_pause(easy_, CURLPAUSE_CONT); }
 
 void Transfer::finish(int curl_code) noexcept {
   if (finished_) return;

@@ -7,6 +7,8 @@
 #include "spate/http_options.h"
 #include "spate/task.h"
 
+#include "net/http_setup.h"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -52,8 +54,9 @@ struct ResponseHead {
 
 enum class DataVerdict {
   Continue,
-  Stop,  // the range is complete (it may have shrunk): end the transfer, which is not an error
-  Fail,  // the sink recorded an error; abort
+  Stop,   // the range is complete (it may have shrunk): end the transfer, which is not an error
+  Pause,  // over the bandwidth budget: libcurl keeps the data and re-delivers it after resume()
+  Fail,   // the sink recorded an error; abort
 };
 
 // Callbacks arrive on the network thread from inside libcurl. They must not throw, and must not
@@ -77,6 +80,11 @@ class Transfer {
   Transfer& operator=(const Transfer&) = delete;
 
   CURL* handle() const { return easy_; }
+  // Continues a transfer paused by DataVerdict::Pause. libcurl may deliver the held data from
+  // inside this call, so call it from the loop, never from a callback.
+  void resume() noexcept;
+  // What this transfer needs from the Session-wide state (read by TransferLoop::add).
+  const SharedStateRequest& shared_state() const { return shared_state_; }
   // Called by TransferLoop with the libcurl result code once the transfer left the loop.
   void finish(int curl_code) noexcept;
 
@@ -91,6 +99,7 @@ class Transfer {
   CURL* easy_;
   TransferSink& sink_;
   ::curl_slist* header_list_ = nullptr;
+  SharedStateRequest shared_state_;
   ResponseHead head_;
   bool head_delivered_ = false;
   std::optional<Error> refused_;  // on_head refused the response

@@ -1,10 +1,32 @@
 #include "net/transfer_loop.h"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 
+#include <cstdio>
+#include <memory>
 #include <mutex>
 
 namespace spate::net {
+namespace {
+
+struct MultiDeleter {
+  void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
+};
+struct ShareDeleter {
+  void operator()(CURLSH* share) const { curl_share_cleanup(share); }
+};
+struct EasyDeleter {
+  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+};
+
+bool readable(const std::string& path) {
+  const std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "r"),
+                                                                &std::fclose);
+  return file != nullptr;
+}
+
+}  // namespace
 
 Result<void> init_curl_once() {
   static std::once_flag once;
@@ -16,18 +38,77 @@ Result<void> init_curl_once() {
 
 Result<std::unique_ptr<TransferLoop>> TransferLoop::create() {
   if (auto ok = init_curl_once(); !ok) return tl::unexpected(ok.error());
-  CURLM* multi = curl_multi_init();
-  if (multi == nullptr)
-    return make_error(ErrorKind::Internal, "cannot create a libcurl multi handle");
+  std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
+  std::unique_ptr<CURLSH, ShareDeleter> share(curl_share_init());
+  if (!multi || !share) return make_error(ErrorKind::Internal, "cannot create libcurl handles");
   // HTTP/2 multiplexing for many small files on one host; segments of one file opt out per
   // request (Request::http11_only), so they still use separate connections.
-  (void)curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-  return std::unique_ptr<TransferLoop>(new TransferLoop(multi));
+  (void)curl_multi_setopt(multi.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  for (const curl_lock_data data :
+       {CURL_LOCK_DATA_COOKIE, CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION}) {
+    if (const CURLSHcode code = curl_share_setopt(share.get(), CURLSHOPT_SHARE, data);
+        code != CURLSHE_OK) {
+      return make_error(ErrorKind::Internal,
+                        fmt::format("libcurl share handle: {}", curl_share_strerror(code)));
+    }
+  }
+  // Declared after the share, so on a failure here it is freed before the share it refers to.
+  std::unique_ptr<CURL, EasyDeleter> cookie_handle(curl_easy_init());
+  if (!cookie_handle ||
+      curl_easy_setopt(cookie_handle.get(), CURLOPT_SHARE, share.get()) != CURLE_OK) {
+    return make_error(ErrorKind::Internal, "cannot create the libcurl cookie handle");
+  }
+  return std::unique_ptr<TransferLoop>(
+      new TransferLoop(multi.release(), share.release(), cookie_handle.release()));
 }
 
-TransferLoop::~TransferLoop() { curl_multi_cleanup(multi_); }
+TransferLoop::~TransferLoop() {
+  save_cookies();
+  curl_easy_cleanup(cookie_handle_);
+  curl_multi_cleanup(multi_);
+  // Refused (CURLSHE_IN_USE) only when a transfer outlived the loop, against the contract: the
+  // share is then leaked rather than freed under that transfer.
+  (void)curl_share_cleanup(share_);
+}
+
+Result<void> TransferLoop::attach_shared_state(const Transfer& transfer) {
+  const SharedStateRequest& wish = transfer.shared_state();
+  if (!wish.attach) return {};
+  // The share alone does not switch libcurl 7.88's cookie engine on for a handle (whatever its
+  // manual says): an empty CURLOPT_COOKIEFILE does, and reads no file.
+  if (curl_easy_setopt(transfer.handle(), CURLOPT_SHARE, share_) != CURLE_OK ||
+      curl_easy_setopt(transfer.handle(), CURLOPT_COOKIEFILE, "") != CURLE_OK) {
+    return make_error(ErrorKind::Internal, "cannot attach the libcurl share handle");
+  }
+  const std::string& load = wish.load_cookies;
+  if (!load.empty() && !loaded_cookie_files_.contains(load)) {
+    // libcurl skips a file it cannot open without a word; a named file must exist.
+    if (!readable(load)) {
+      return make_error(ErrorKind::FileOpen, fmt::format("cannot read the cookie file {}", load));
+    }
+    // Read once: a second read would bring back cookies the server deleted meanwhile.
+    (void)curl_easy_setopt(cookie_handle_, CURLOPT_COOKIEFILE, load.c_str());
+    (void)curl_easy_setopt(cookie_handle_, CURLOPT_COOKIELIST, "RELOAD");
+    loaded_cookie_files_.insert(load);
+  }
+  if (!wish.save_cookies.empty()) cookie_jars_.insert(wish.save_cookies);
+  return {};
+}
+
+void TransferLoop::save_cookies() noexcept {
+  // CURLOPT_COOKIEJAR alone would write at every transfer's cleanup; FLUSH on the one handle
+  // that never transfers writes each jar exactly once, with everything the Session collected.
+  // libcurl reports no write error here (a verbose log line at most).
+  for (const std::string& jar : cookie_jars_) {
+    (void)curl_easy_setopt(cookie_handle_, CURLOPT_COOKIEJAR, jar.c_str());
+    (void)curl_easy_setopt(cookie_handle_, CURLOPT_COOKIELIST, "FLUSH");
+  }
+  // Its cleanup must not write the last jar a second time.
+  (void)curl_easy_setopt(cookie_handle_, CURLOPT_COOKIEJAR, nullptr);
+}
 
 Result<void> TransferLoop::add(Transfer& transfer) {
+  if (auto attached = attach_shared_state(transfer); !attached) return attached;
   const CURLMcode code = curl_multi_add_handle(multi_, transfer.handle());
   if (code != CURLM_OK) return make_error(ErrorKind::Internal, curl_multi_strerror(code));
   ++running_;

@@ -1,5 +1,7 @@
 #include "net/url.h"
 
+#include "net/http_setup.h"
+
 #include <curl/curl.h>
 #include <fmt/format.h>
 
@@ -39,9 +41,10 @@ Result<UrlParts> parse_url(std::string_view url) {
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   std::transform(parts.host.begin(), parts.host.end(), parts.host.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (parts.scheme != "http" && parts.scheme != "https") {
-    return make_error(ErrorKind::InvalidUrl,
-                      fmt::format("unsupported scheme '{}' (only http and https)", parts.scheme));
+  if (!scheme_allowed(parts.scheme)) {
+    return make_error(
+        ErrorKind::InvalidUrl,
+        fmt::format("unsupported scheme '{}' (http, https, ftp, ftps, sftp)", parts.scheme));
   }
   if (parts.host.empty()) return make_error(ErrorKind::InvalidUrl, "URL has no host");
   if (parts.host.size() > 2 && parts.host.front() == '[' && parts.host.back() == ']') {

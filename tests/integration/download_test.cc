@@ -151,7 +151,7 @@ TEST_F(DownloadTest, ConnectionRefusedIsAConnectError) {
 }
 
 TEST_F(DownloadTest, InvalidUrlFailsWithoutARequest) {
-  Task t{"ftp://127.0.0.1/x", dir.path(), "", quick_task_options()};
+  Task t{"gopher://127.0.0.1/x", dir.path(), "", quick_task_options()};
   const auto outcome = run_task(t);
   ASSERT_EQ(outcome.failed.size(), 1U);
   EXPECT_EQ(outcome.failed[0].error.kind, ErrorKind::InvalidUrl);

@@ -62,5 +62,29 @@ TEST_F(NginxDownloadTest, PerConnectionRateLimitIsSplitAcross) {
   EXPECT_GE(nginx.wait_for_entries(6).size(), 6U);
 }
 
+TEST_F(NginxDownloadTest, RemoteTimeThenConditionalGetSkipsAnUnchangedFile) {
+  write_content_file(docroot.path() / "c.bin", 11, 300'000);
+  const auto remote_time = std::filesystem::file_time_type::clock::now() - std::chrono::hours(48);
+  std::filesystem::last_write_time(docroot.path() / "c.bin",
+                                   std::chrono::time_point_cast<std::chrono::seconds>(remote_time));
+  NginxServer nginx(docroot.path());
+  ASSERT_TRUE(spate({"-R", nginx.url("c.bin")}).exited(0));
+  EXPECT_EQ(std::filesystem::last_write_time(out.path() / "c.bin"),
+            std::filesystem::last_write_time(docroot.path() / "c.bin"));
+
+  // Unchanged: nginx answers 304 and the copy stays as it is.
+  const auto again = spate({"--conditional-get", nginx.url("c.bin")});
+  ASSERT_TRUE(again.exited(0)) << again.describe();
+  EXPECT_EQ(out.list_files(), std::vector<std::string>{"c.bin"});
+  EXPECT_EQ(nginx.wait_for_entries(2).back().status, 304);
+
+  // Changed on the server: downloaded again, replacing the old copy under its own name.
+  write_content_file(docroot.path() / "c.bin", 12, 200'000);
+  const auto changed = spate({"--conditional-get", nginx.url("c.bin")});
+  ASSERT_TRUE(changed.exited(0)) << changed.describe();
+  EXPECT_EQ(out.list_files(), std::vector<std::string>{"c.bin"});
+  EXPECT_EQ(file_sha256(out.path() / "c.bin"), content_sha256(12, 200'000));
+}
+
 }  // namespace
 }  // namespace spate::testing

@@ -51,8 +51,9 @@ class NginxServer {
   std::uint16_t port() const { return port_; }
   // "http://127.0.0.1:PORT/path" (https when tls_http2); a leading '/' in `path` is optional.
   std::string url(std::string_view path) const;
-  // The self-signed PEM certificate nginx presents when tls_http2 (subject and subjectAltName
-  // IP 127.0.0.1): as a CA file, it makes certificate verification succeed.
+  // The self-signed PEM certificate nginx presents when tls_http2 (CN=127.0.0.1, no
+  // subjectAltName, which libcurl 7.88 accepts for an IP host): as a CA file, it makes
+  // certificate verification succeed.
   std::filesystem::path certificate_path() const { return dir_ / "cert.pem"; }
   // The raw access log: one line per finished request, in the format
   // `STATUS BYTES "RANGE" CONNECTION CONNECTION_REQUESTS LIMIT_RATE "REQUEST"`.
