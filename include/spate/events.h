@@ -53,6 +53,7 @@ struct TaskFinished {
   double seconds = 0;
   int attempts = 1;
   bool skipped = false;  // ExistingFile::Skip found the file already present
+  std::string digest{};  // "sha-256=HEX" when a checksum was verified, else empty
 };
 
 struct TaskFailed {

@@ -2,11 +2,13 @@
 // Session::submit, which takes it by value.
 #pragma once
 
+#include "spate/checksum.h"
 #include "spate/http_options.h"
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,7 +54,9 @@ struct TaskOptions {
   Layout layout = Layout::Single;
   ExistingFile existing = ExistingFile::Rename;
   ResumeMode resume = ResumeMode::Auto;
-  std::int64_t max_download_limit = 0;             // bytes/s for this download; 0 = no limit
+  std::int64_t max_download_limit = 0;  // bytes/s for this download; 0 = no limit
+  std::optional<Checksum> checksum;     // verified before the final rename
+  bool content_disposition = true;      // name the file as Content-Disposition says (no -o)
   std::chrono::milliseconds state_interval{1000};  // how often resume state is saved
   HttpOptions http;  // headers, credentials, cookies, proxies, TLS (spate/http_options.h)
   // fdatasync the file before its final rename. Off by default, as in curl, wget and aria2: a

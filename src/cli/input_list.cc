@@ -373,6 +373,9 @@ Task make_task(const Task& base, const InputEntry& entry) {
   if (entry.split) task.options.split = *entry.split;
   if (entry.min_split_size) task.options.min_split_size = *entry.min_split_size;
   if (entry.max_tries) task.options.max_tries = *entry.max_tries;
+  if (!entry.checksum.empty()) {
+    if (auto checksum = parse_checksum(entry.checksum)) task.options.checksum = *checksum;
+  }
   return task;
 }
 

@@ -114,6 +114,14 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
       "with a matching NAME.part.spate state file is always continued");
   app.add_flag("--no-continue", no_continue, "Start over even when a partial download exists")
       ->excludes(continue_flag);
+  std::string checksum;
+  app.add_option("--checksum", checksum,
+                 "Verify the download: TYPE=HEX with TYPE sha-256, sha-512, sha-1 or md5; on a "
+                 "mismatch the file is not kept");
+  bool no_content_disposition = false;
+  app.add_flag("--no-content-disposition", no_content_disposition,
+               "Name files from the URL even when the server suggests a name "
+               "(Content-Disposition)");
   app.add_flag("--fsync", task.sync_on_finish,
                "Flush each file to disk before its final rename (durable across power loss)");
   bool overwrite = false;
@@ -158,6 +166,15 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   task.retry_wait = seconds_to_ms(retry_wait);
   task.connect_timeout = seconds_to_ms(connect_timeout);
   task.stall_timeout = seconds_to_ms(stall_timeout);
+  if (!checksum.empty()) {
+    auto parsed_checksum = parse_checksum(checksum);
+    if (!parsed_checksum) {
+      std::cerr << "spate: --checksum: " << parsed_checksum.error().message << "\n";
+      return {std::nullopt, kExitUsage};
+    }
+    task.checksum = *parsed_checksum;
+  }
+  task.content_disposition = !no_content_disposition;
   if (continue_partial) task.resume = ResumeMode::Continue;
   if (no_continue) task.resume = ResumeMode::Never;
   if (overwrite) task.existing = ExistingFile::Overwrite;

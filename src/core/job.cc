@@ -301,6 +301,7 @@ Result<void> Job::on_head(Worker& worker, const net::ResponseHead& head) {
 
 Result<void> Job::accept_probe(Worker& worker, const net::ResponseHead& head) {
   const std::int64_t asked = worker.request.range_begin;
+  name_from_content_disposition(head);
   if (head.status == 206) {
     const auto range = net::parse_content_range(head.content_range);
     if (!range) {
@@ -365,6 +366,7 @@ void Job::begin_segmented(std::int64_t size, const net::ResponseHead& head) {
 
 void Job::begin_single_stream(const net::ResponseHead& head) {
   forget_resume_point(part_.path());  // a single stream cannot be continued later
+  if (task_.options.checksum) hasher_.emplace(task_.options.checksum->type);
   size_ = head.content_length;
   segmented_ = false;
   validators_ = {head.etag, head.last_modified};
@@ -377,6 +379,7 @@ void Job::begin_single_stream(const net::ResponseHead& head) {
 }
 
 void Job::accept_head_probe(const net::ResponseHead& head) {
+  name_from_content_disposition(head);
   // HEAD said: size and "Accept-Ranges: bytes". Anything less and the in-band probe decides.
   if (head.content_length && *head.content_length > 0 && head.accept_ranges == "bytes") {
     begin_segmented(*head.content_length, head);
@@ -419,6 +422,7 @@ net::DataVerdict Job::on_data(Worker& worker, std::span<const char> data) {
     worker.error = written.error();
     return net::DataVerdict::Fail;
   }
+  if (hasher_) hasher_->update(data);  // data arrives in order: hash it on the way
   stream_written_ += bytes;
   return net::DataVerdict::Continue;
 }
@@ -602,6 +606,15 @@ void Job::finalize() {
     fail(synced.error());
     return;
   }
+  std::string digest;
+  if (task_.options.checksum) {
+    auto verified = verify_checksum(*task_.options.checksum);
+    if (!verified) {
+      fail(verified.error());
+      return;
+    }
+    digest = std::move(*verified);
+  }
   if (task_.options.sync_on_finish) {
     if (auto synced = part_.sync(); !synced) {
       fail(synced.error());
@@ -624,6 +637,7 @@ void Job::finalize() {
   forget_resume_point(final_path_.string() + ".part");
   if (task_.options.http.remote_time) apply_remote_time();
   TaskFinished finished{id_, task_.url, final_path_, bytes};
+  finished.digest = std::move(digest);
   finished.seconds = std::chrono::duration<double>(context_.now() - started_at_).count();
   finished.attempts = failures_ + 1;
   state_ = State::Done;
@@ -644,6 +658,44 @@ void Job::fail(Error error) {
   part_.discard();
   state_ = State::Failed;
   context_.emit(TaskFailed{id_, task_.url, std::move(error), std::max(1, failures_)});
+}
+
+void Job::name_from_content_disposition(const net::ResponseHead& head) {
+  if (!task_.out.empty() || !task_.options.content_disposition || resume_) return;
+  if (head.content_disposition.empty()) return;
+  const auto raw = net::parse_content_disposition_filename(head.content_disposition);
+  if (!raw) return;
+  // Whatever the server says, it names one file inside the target directory.
+  const std::string name = util::sanitize_file_name(*raw, name_);
+  if (name == name_) return;
+  for (int n = 0; n < 10000; ++n) {
+    const auto candidate = n == 0 ? task_.dir / name : task_.dir / util::numbered_name(name, n);
+    if (std::filesystem::exists(candidate)) continue;
+    if (part_.rename_to(candidate.string() + ".part")) {
+      name_ = name;
+      final_path_ = candidate;
+      return;
+    }
+  }  // no free name: keep the one from the URL
+}
+
+Result<std::string> Job::verify_checksum(const Checksum& expected) {
+  std::string actual;
+  if (hasher_ && !segmented_) {
+    actual = hasher_->finish_hex();
+    hasher_.reset();
+  } else {
+    auto hashed = hash_file(part_.path(), expected.type);  // segments arrived out of order
+    if (!hashed) return tl::unexpected(hashed.error());
+    actual = std::move(*hashed);
+  }
+  if (actual != expected.hex) {
+    return make_error(
+        ErrorKind::ChecksumMismatch,
+        fmt::format("checksum mismatch: expected {}={}, got {}={}", to_string(expected.type),
+                    expected.hex, to_string(expected.type), actual));
+  }
+  return fmt::format("{}={}", to_string(expected.type), actual);
 }
 
 void Job::keep_existing() {

@@ -4,6 +4,7 @@
 // acts on it, so transfers are never added or removed from inside libcurl.
 #pragma once
 
+#include "spate/checksum.h"
 #include "spate/task.h"
 
 #include "core/job_context.h"
@@ -72,8 +73,11 @@ class Job {
   void abort_worker(Worker& worker);
   void stop_all();
   void restart();
-  void keep_existing();      // 304 to --conditional-get: the file we have is current
-  void apply_remote_time();  // --remote-time: the file gets the remote Last-Modified
+  void keep_existing();
+  void name_from_content_disposition(const net::ResponseHead& head);
+  Result<std::string> verify_checksum(
+      const Checksum& expected);  // 304 to --conditional-get: the file we have is current
+  void apply_remote_time();       // --remote-time: the file gets the remote Last-Modified
   Result<void> prepare_resume();
   bool resume_matches(const net::ResponseHead& head, std::optional<std::int64_t> total) const;
   bool resumable(const Error& error) const;
@@ -100,8 +104,10 @@ class Job {
   Validators validators_;
   std::optional<SegmentMap> map_;
   std::optional<ResumePoint> resume_;  // what an earlier run left in NAME.part
-  std::optional<std::chrono::system_clock::time_point> if_modified_since_;  // --conditional-get
-  bool not_modified_ = false;                                               // got a 304
+  // --conditional-get: the time of the copy we have; a 304 means it is current.
+  std::optional<std::chrono::system_clock::time_point> if_modified_since_;
+  bool not_modified_ = false;
+  std::optional<Hasher> hasher_;       // single stream with a checksum: hashed as it arrives
   std::int64_t saved_done_bytes_ = 0;  // bytes the state file on disk claims
   Clock::time_point last_state_save_{};
   std::int64_t stream_written_ = 0;  // single stream: bytes written from offset 0

@@ -164,6 +164,19 @@ Result<void> PartFile::commit(const std::filesystem::path& destination, bool ove
   return {};
 }
 
+Result<void> PartFile::rename_to(std::filesystem::path path) {
+  if (::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
+    const int err = errno;
+    Error error{ErrorKind::Rename,
+                fmt::format("cannot rename {} to {}: {}", path_.string(), path.string(),
+                            std::error_code(err, std::system_category()).message())};
+    error.sys_errno = err;
+    return tl::unexpected(std::move(error));
+  }
+  path_ = std::move(path);
+  return {};
+}
+
 void PartFile::keep() noexcept {
   close_fd();
   path_.clear();

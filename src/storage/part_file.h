@@ -42,7 +42,11 @@ class PartFile {
 
   // Renames the file to `destination` (call sync() first for durability). Without `overwrite`,
   // an existing destination is never replaced: the result is an error with sys_errno EEXIST.
-  Result<void> commit(const std::filesystem::path& destination, bool overwrite);
+  Result<void> commit(const std::filesystem::path& destination,
+                      bool overwrite);  // Renames the open file to `path` without replacing
+                                        // anything there (EEXIST otherwise); the
+  // descriptor and its lock move with it.
+  Result<void> rename_to(std::filesystem::path path);
   // Closes the descriptor and leaves the file on disk (for resume).
   void keep() noexcept;
   // Closes the descriptor and removes the file.

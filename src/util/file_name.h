@@ -10,8 +10,9 @@
 
 namespace spate::util {
 
-// Longest file name sanitize_file_name() and numbered_name() produce, in bytes (NAME_MAX on Linux).
-inline constexpr std::size_t kMaxFileNameBytes = 255;
+// Longest file name sanitize_file_name() and numbered_name() produce, in bytes: NAME_MAX (255)
+// less room for the temp-file suffixes spate adds (".part.spate", ".part.<offset>").
+inline constexpr std::size_t kMaxFileNameBytes = 232;
 
 // Decodes %XX escapes (either hex case). Invalid or truncated escapes are kept literally; the
 // result may contain any byte, including NUL, so sanitise it before use as a name.
