@@ -97,20 +97,7 @@ ProxyServer::ProxyServer() {
   wake_read_fd_ = pipe_fds[0];
   wake_write_fd_ = pipe_fds[1];
   try {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (listen_fd_ < 0) throw_errno("socket");
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-      throw_errno("bind 127.0.0.1:0");
-    }
-    if (listen(listen_fd_, 128) != 0) throw_errno("listen");
-    socklen_t length = sizeof address;
-    if (getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      throw_errno("getsockname");
-    }
-    port_ = ntohs(address.sin_port);
+    listen_fd_ = listen_on_loopback(port_, 128);
     accept_thread_ = std::thread([this] { accept_loop(); });
   } catch (...) {
     close_fd(listen_fd_);

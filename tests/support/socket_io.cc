@@ -1,9 +1,12 @@
 #include "support/socket_io.h"
 
+#include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace spate::testing {
@@ -103,6 +106,29 @@ void arm_reset_on_close(int fd) {
   option.l_onoff = 1;
   option.l_linger = 0;
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof option);
+}
+
+int listen_on_loopback(std::uint16_t& port, int backlog) {
+  const auto fail = [](const char* what) {
+    throw std::system_error(errno, std::generic_category(), what);
+  };
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) fail("socket");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      listen(fd, backlog) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    const int err = errno;
+    close(fd);
+    errno = err;
+    fail("listen on 127.0.0.1:0");
+  }
+  port = ntohs(address.sin_port);
+  return fd;
 }
 
 }  // namespace spate::testing

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace spate::testing {
@@ -35,5 +36,9 @@ void wait_for_peer_close(int fd, const StopToken& stop);
 
 // Makes the next close() of `fd` send RST instead of FIN (SO_LINGER with a zero timeout).
 void arm_reset_on_close(int fd);
+
+// A non-blocking listening socket on 127.0.0.1 with a port the kernel picks (no pick-then-bind
+// race); the port is stored in `port`. Throws std::system_error on failure.
+int listen_on_loopback(std::uint16_t& port, int backlog);
 
 }  // namespace spate::testing
