@@ -55,8 +55,11 @@ struct TaskOptions {
   ExistingFile existing = ExistingFile::Rename;
   ResumeMode resume = ResumeMode::Auto;
   std::int64_t max_download_limit = 0;  // bytes/s for this download; 0 = no limit
-  std::optional<Checksum> checksum;     // verified before the final rename
-  bool content_disposition = true;      // name the file as Content-Disposition says (no -o)
+  // Drop a connection that runs below this many bytes/s after a 3 s start-up grace; its range
+  // goes to a fresh connection (counts as a failed attempt). 0 = off.
+  std::int64_t lowest_speed_limit = 0;
+  std::optional<Checksum> checksum;  // verified before the final rename
+  bool content_disposition = true;   // name the file as Content-Disposition says (no -o)
   std::chrono::milliseconds state_interval{1000};  // how often resume state is saved
   HttpOptions http;  // headers, credentials, cookies, proxies, TLS (spate/http_options.h)
   // fdatasync the file before its final rename. Off by default, as in curl, wget and aria2: a

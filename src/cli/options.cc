@@ -77,6 +77,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   app.add_option("--max-download-limit", max_download_limit,
                  "Bandwidth of each download, e.g. 1M (default: none)")
       ->check(ByteSizeOption{&task.max_download_limit, 0});
+  std::string lowest_speed = "0";
+  app.add_option(
+         "--lowest-speed-limit", lowest_speed,
+         "Replace a connection slower than this (e.g. 50K) after a 3 s grace (default: off)")
+      ->check(ByteSizeOption{&task.lowest_speed_limit, 0});
   std::string probe = "inband";
   app.add_option("--probe", probe,
                  "How to learn size and Range support: inband (a ranged GET, default) or head")

@@ -531,6 +531,7 @@ void Job::check_health() {
   HealthPolicy policy;
   policy.stall_timeout = task_.options.stall_timeout;
   policy.min_split = std::max<std::int64_t>(1, task_.options.min_split_size);
+  policy.lowest_speed = task_.options.lowest_speed_limit;
   const bool spare = connections() < std::max(1, task_.options.split) && map_->free_chunks() == 0;
   const HealthVerdict verdict = judge_workers(health, policy, spare, peak_connection_rate_);
   for (const WorkerId id : verdict.stalled) {
@@ -539,6 +540,13 @@ void Job::check_health() {
     record_failure(worker,
                    Error{ErrorKind::Timeout,
                          fmt::format("no data for {} s", policy.stall_timeout.count() / 1000)});
+  }
+  for (const WorkerId id : verdict.too_slow) {
+    // The range goes back to the free list and a fresh connection takes it after the backoff.
+    Worker& worker = *workers_[id];
+    abort_worker(worker);
+    record_failure(worker, Error{ErrorKind::Timeout,
+                                 fmt::format("connection slower than {}/s", policy.lowest_speed)});
   }
   if (verdict.slowest) replace_slow_worker(*workers_[*verdict.slowest]);
 }

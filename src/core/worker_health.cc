@@ -27,6 +27,15 @@ HealthVerdict judge_workers(std::span<const WorkerHealth> workers, const HealthP
       verdict.stalled.push_back(worker.id);
     }
   }
+  for (const auto& worker : workers) {
+    if (policy.lowest_speed <= 0 || worker.remaining <= 0) continue;
+    if (worker.running_for < policy.slow_grace) continue;  // start-up grace
+    if (worker.bytes_per_second >= static_cast<double>(policy.lowest_speed)) continue;
+    if (std::find(verdict.stalled.begin(), verdict.stalled.end(), worker.id) ==
+        verdict.stalled.end()) {
+      verdict.too_slow.push_back(worker.id);
+    }
+  }
   if (!spare_connection) return verdict;
   const WorkerHealth* slowest = nullptr;
   for (const auto& worker : workers) {

@@ -26,10 +26,12 @@ struct HealthPolicy {
   std::chrono::milliseconds slow_grace{std::chrono::seconds(3)};  // no judging before this
   double slow_fraction = 0.2;        // slow = below this share of the median rate of the others
   std::int64_t min_split = 1 << 20;  // a remainder smaller than this is not worth moving
+  std::int64_t lowest_speed = 0;     // bytes/s (--lowest-speed-limit); 0 = off
 };
 
 struct HealthVerdict {
   std::vector<WorkerId> stalled;    // no data for stall_timeout: drop, retry the rest
+  std::vector<WorkerId> too_slow;   // below lowest_speed after slow_grace: drop, retry the rest
   std::optional<WorkerId> slowest;  // crawling: hand its remainder to a fresh connection
 };
 

@@ -7,7 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
+#include <map>
+#include <thread>
 
 namespace spate::testing {
 namespace {
@@ -42,6 +45,75 @@ TEST(ShardCliTest, ShardsAreDisjointAndCompleteAndRerunsSkipWhatIsDone) {
       {"-q", "-d", dir.path().string(), "-i", list.string(), "--shard", "1/3", "--skip-existing"});
   ASSERT_TRUE(rerun.exited(0)) << rerun.describe();
   EXPECT_EQ(server.requests().size(), before);
+}
+
+TEST(ShardCliTest, RestartAfterKillNineFinishesOnlyWhatIsMissing) {
+  HttpServer server;
+  TempDir dir;
+  TempDir lists;
+  constexpr int kEntries = 12;
+  const auto list = lists.path() / "list.txt";
+  {
+    std::ofstream out(list);
+    for (int i = 0; i < kEntries; ++i) {
+      // Throttled so that a kill lands while some files are done and others are not.
+      out << server.url("/gen/k" + std::to_string(i) +
+                        ".bin?size=200000&throttle=400000&seed=" + std::to_string(i))
+          << "\n";
+    }
+  }
+  const std::vector<std::string> args = {"-q",
+                                         "-j",
+                                         "2",
+                                         "-s",
+                                         "1",
+                                         "-d",
+                                         dir.path().string(),
+                                         "-i",
+                                         list.string(),
+                                         "--shard",
+                                         "0/2",
+                                         "--skip-existing"};
+  std::vector<std::string> argv = args;
+  argv.insert(argv.begin(), spate_binary());
+  auto child = ChildProcess::start(argv);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const auto finished_files = [&] {
+    std::size_t done = 0;
+    for (const auto& name : dir.list_files()) done += name.ends_with(".bin") ? 1U : 0U;
+    return done;
+  };
+  while (finished_files() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  child.signal(SIGKILL);
+  child.wait();
+  std::vector<std::string> complete_before;
+  for (const auto& name : dir.list_files()) {
+    if (name.ends_with(".bin")) complete_before.push_back(name);
+  }
+  ASSERT_GE(complete_before.size(), 2U);
+  std::map<std::string, std::size_t> requests_before;
+  for (const auto& request : server.requests()) ++requests_before[request.path];
+
+  const auto rerun = run_spate(args);
+  ASSERT_TRUE(rerun.exited(0)) << rerun.describe();
+  std::map<std::string, std::size_t> requests_after;
+  for (const auto& request : server.requests()) ++requests_after[request.path];
+  // Files complete before the kill are not fetched again; the rest of the shard is finished.
+  for (const auto& name : complete_before) {
+    EXPECT_EQ(requests_after["/gen/" + name], requests_before["/gen/" + name]) << name;
+  }
+  std::size_t mine = 0;
+  for (int i = 0; i < kEntries; ++i) {
+    const std::string name = "k" + std::to_string(i) + ".bin";
+    if (requests_after["/gen/" + name] == 0) continue;  // the other shard's entry
+    ++mine;
+    EXPECT_EQ(file_sha256(dir.path() / name), content_sha256(static_cast<std::uint64_t>(i), 200000))
+        << name;
+  }
+  EXPECT_GT(mine, complete_before.size());
+  for (const auto& name : dir.list_files()) EXPECT_TRUE(name.ends_with(".bin")) << name;
 }
 
 TEST(ShardCliTest, BadShardIsAUsageError) {

@@ -213,6 +213,19 @@ TEST_F(SegmentedTest, PartsLayoutFailureLeavesNothing) {
   EXPECT_TRUE(dir.list_files().empty());
 }
 
+TEST_F(SegmentedTest, ConnectionBelowTheLowestSpeedLimitIsReplacedNotLost) {
+  server.route("/big.bin",
+               {.size = kSize, .seed = 27, .throttle_bps = 100'000, .throttled_requests = 1});
+  Task t = task(2);
+  t.options.min_split_size = 4 * 1024 * 1024;  // no stealing: only the limit can help
+  t.options.lowest_speed_limit = 500'000;
+  const auto outcome = run_task(t);
+  ASSERT_EQ(outcome.finished.size(), 1U) << failure(outcome);
+  EXPECT_EQ(file_sha256(file()), content_sha256(27, kSize));
+  ASSERT_FALSE(outcome.retries.empty());
+  EXPECT_NE(outcome.retries[0].reason.message.find("slower than"), std::string::npos);
+}
+
 TEST_F(SegmentedTest, ManyConnections) {
   server.route("/big.bin", {.size = kSize, .seed = 23});
   Task t = task(16);

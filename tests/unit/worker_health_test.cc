@@ -68,5 +68,17 @@ TEST(WorkerHealthTest, LoneCrawlerIsJudgedAgainstTheBestRateSeen) {
   EXPECT_FALSE(judge_workers(alone, policy(), true, 2e5).slowest);
 }
 
+TEST(WorkerHealthTest, LowestSpeedLimitDropsSlowConnectionsAfterTheGrace) {
+  HealthPolicy p = policy();
+  p.lowest_speed = 50'000;
+  const std::vector<WorkerHealth> workers = {
+      worker(0, 40'000),                                        // too slow
+      worker(1, 60'000),                                        // fine
+      worker(2, 10'000, 100'000, milliseconds(0), seconds(1)),  // still in its grace
+      worker(3, 0, 0)};                                         // finished
+  const auto verdict = judge_workers(workers, p, false, 0);
+  EXPECT_EQ(verdict.too_slow, std::vector<WorkerId>{0});
+}
+
 }  // namespace
 }  // namespace spate::core
