@@ -82,6 +82,13 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
          "--lowest-speed-limit", lowest_speed,
          "Replace a connection slower than this (e.g. 50K) after a 3 s grace (default: off)")
       ->check(ByteSizeOption{&task.lowest_speed_limit, 0});
+  std::string buffer_size = "512K";
+  std::int64_t buffer_bytes = 512 * 1024;
+  app.add_option(
+         "--buffer-size", buffer_size,
+         "Receive buffer per connection, at most 10M (default 512K; smaller saves memory with many "
+         "connections)")
+      ->check(ByteSizeOption{&buffer_bytes, 16 * 1024});
   std::string probe = "inband";
   app.add_option("--probe", probe,
                  "How to learn size and Range support: inband (a ranged GET, default) or head")
@@ -166,6 +173,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
     return {std::nullopt, kExitUsage};
   }
   options.shard = *parsed_shard;
+  session.receive_buffer = static_cast<std::size_t>(std::min<std::int64_t>(buffer_bytes, 10 << 20));
   task.probe = probe == "head" ? ProbeMode::Head : ProbeMode::InBand;
   task.layout = layout == "parts" ? Layout::Parts : Layout::Single;
   task.retry_wait = seconds_to_ms(retry_wait);
