@@ -365,7 +365,7 @@ void Job::begin_segmented(std::int64_t size, const net::ResponseHead& head) {
 }
 
 void Job::begin_single_stream(const net::ResponseHead& head) {
-  forget_resume_point(part_.path());  // a single stream cannot be continued later
+  forget_state();  // a single stream cannot be continued later
   if (task_.options.checksum) hasher_.emplace(task_.options.checksum->type);
   size_ = head.content_length;
   segmented_ = false;
@@ -405,11 +405,13 @@ net::DataVerdict Job::on_data(Worker& worker, std::span<const char> data) {
       }
       map_->advance(worker.id, usable);
     }
-    // Stop when the range (which may have shrunk) is done but the response goes on.
+    // Stop when the range (which may have shrunk) is done but the response goes on. A response
+    // that ends exactly where the range does runs to its end, so its connection is kept alive.
+    const std::int64_t response_end =
+        worker.response_end >= 0 ? worker.response_end : worker.request.range_end;
     const bool response_goes_on =
-        usable < bytes ||
-        (map_->remaining(worker.id) == 0 &&
-         (worker.request.range_end < 0 || worker.request.range_end > map_->end(worker.id)));
+        usable < bytes || (map_->remaining(worker.id) == 0 &&
+                           (response_end < 0 || response_end > map_->end(worker.id)));
     return response_goes_on ? net::DataVerdict::Stop : net::DataVerdict::Continue;
   }
   if (size_ && stream_written_ + bytes > *size_) {
@@ -597,7 +599,7 @@ void Job::restart() {
   probe_mode_ = ProbeMode::InBand;
   if (pieces_) pieces_->discard();
   resume_.reset();
-  forget_resume_point(part_.path());
+  forget_state();
   if (auto truncated = part_.truncate(0); !truncated) fatal_ = truncated.error();
   state_ = State::Probing;
 }
@@ -610,7 +612,8 @@ void Job::finalize() {
       return;
     }
   }
-  if (auto synced = part_.truncate(bytes); !synced) {
+  // The part file already has exactly this length, except one continued from a bare NAME.part.
+  if (auto synced = resume_ ? part_.truncate(bytes) : Result<void>{}; !synced) {
     fail(synced.error());
     return;
   }
@@ -642,7 +645,7 @@ void Job::finalize() {
     fail(committed.error());
     return;
   }
-  forget_resume_point(final_path_.string() + ".part");
+  forget_state();
   if (task_.options.http.remote_time) apply_remote_time();
   TaskFinished finished{id_, task_.url, final_path_, bytes};
   finished.digest = std::move(digest);
@@ -662,7 +665,7 @@ void Job::fail(Error error) {
     }
   }
   if (pieces_) pieces_->discard();
-  if (part_.is_open()) forget_resume_point(part_.path());
+  if (part_.is_open()) forget_state();  // not when the part was just kept for a rerun
   part_.discard();
   state_ = State::Failed;
   context_.emit(TaskFailed{id_, task_.url, std::move(error), std::max(1, failures_)});
@@ -708,7 +711,7 @@ Result<std::string> Job::verify_checksum(const Checksum& expected) {
 
 void Job::keep_existing() {
   part_.discard();
-  forget_resume_point(final_path_.string() + ".part");
+  forget_state();
   std::error_code ec;
   TaskFinished finished{id_, task_.url, final_path_};
   finished.bytes = static_cast<std::int64_t>(std::filesystem::file_size(final_path_, ec));
@@ -740,13 +743,14 @@ Result<void> Job::prepare_resume() {
   auto size = part_.size();
   if (!size) return tl::unexpected(size.error());
   std::string notice;
-  resume_ = find_resume_point(part_.path(), *size, task_.url, task_.options.resume, notice);
+  resume_ = find_resume_point(part_.path(), *size, task_.url, task_.options.resume, notice,
+                              state_on_disk_);
   if (!notice.empty()) context_.emit(TaskNotice{id_, std::move(notice)});
   if (resume_ && resume_->size && resume_->done_bytes() >= *resume_->size) resume_->done.clear();
   if (!resume_ || resume_->done.empty()) {
     resume_.reset();
-    forget_resume_point(part_.path());
-    return part_.truncate(0);
+    forget_state();
+    return *size == 0 ? Result<void>{} : part_.truncate(0);
   }
   return {};
 }
@@ -754,6 +758,12 @@ Result<void> Job::prepare_resume() {
 bool Job::resume_matches(const net::ResponseHead& head, std::optional<std::int64_t> total) const {
   if (resume_->size && total != resume_->size) return false;
   return resume_->validators.matches(head);
+}
+
+void Job::forget_state() {
+  if (!state_on_disk_) return;
+  forget_resume_point(final_path_.string() + ".part");
+  state_on_disk_ = false;
 }
 
 Result<void> Job::save_state() {
@@ -764,6 +774,7 @@ Result<void> Job::save_state() {
   if (auto saved = save_resume_point(part_.path(), task_.url, *size_, validators_, done); !saved) {
     return saved;
   }
+  state_on_disk_ = true;
   saved_done_bytes_ = 0;
   for (const auto& range : done) saved_done_bytes_ += range.size();
   last_state_save_ = context_.now();

@@ -83,6 +83,7 @@ class Job {
   bool resumable(const Error& error) const;
   Result<void> save_state();
   void save_state_if_due();
+  void forget_state();  // removes NAME.part.spate, when there is one
   void finalize();
   void fail(Error error);
   void emit_started();
@@ -109,6 +110,7 @@ class Job {
   bool not_modified_ = false;
   std::optional<Hasher> hasher_;       // single stream with a checksum: hashed as it arrives
   std::int64_t saved_done_bytes_ = 0;  // bytes the state file on disk claims
+  bool state_on_disk_ = false;         // NAME.part.spate exists (found or written)
   Clock::time_point last_state_save_{};
   std::int64_t stream_written_ = 0;  // single stream: bytes written from offset 0
   bool stream_complete_ = false;

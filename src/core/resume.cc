@@ -25,9 +25,11 @@ std::filesystem::path state_path(const std::filesystem::path& part) {
 
 std::optional<ResumePoint> find_resume_point(const std::filesystem::path& part,
                                              std::int64_t part_size, const std::string& url,
-                                             ResumeMode mode, std::string& notice) {
-  if (mode == ResumeMode::Never) return std::nullopt;
+                                             ResumeMode mode, std::string& notice,
+                                             bool& state_found) {
   auto state = storage::read_state_file(state_path(part));
+  state_found = state || state.error().sys_errno != ENOENT;
+  if (mode == ResumeMode::Never) return std::nullopt;
   if (!state) {
     if (state.error().sys_errno != ENOENT) {
       notice = fmt::format("{}; starting over", state.error().message);

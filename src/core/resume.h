@@ -34,9 +34,12 @@ std::filesystem::path state_path(const std::filesystem::path& part);
 // for `url`. A state file that is unreadable, corrupted, foreign (another URL) or inconsistent
 // with the part file is rejected: nullopt, with the reason in `notice`. Without a state file,
 // ResumeMode::Continue trusts the part file's bytes from 0 (wget -c).
+// `state_found` tells whether a state file was there at all (then the caller removes it when
+// it is not used).
 std::optional<ResumePoint> find_resume_point(const std::filesystem::path& part,
                                              std::int64_t part_size, const std::string& url,
-                                             ResumeMode mode, std::string& notice);
+                                             ResumeMode mode, std::string& notice,
+                                             bool& state_found);
 
 // Records `done` (ranges whose data the caller has already synced) for a later rerun.
 Result<void> save_resume_point(const std::filesystem::path& part, const std::string& url,

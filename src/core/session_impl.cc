@@ -49,9 +49,10 @@ Result<TaskId> SessionImpl::submit(Task task) {
     ++submitted_;
   }
   events_.push(TaskQueued{id, task.url}, /*droppable=*/false);
+  const bool was_empty = intake_.empty();
   intake_.emplace_back(id, std::move(task));
   lock.unlock();
-  loop_->wakeup();
+  if (was_empty) loop_->wakeup();  // the loop takes all it can per pass: one wakeup per batch
   return id;
 }
 
@@ -80,10 +81,12 @@ void SessionImpl::wait() {
 }
 
 void SessionImpl::task_ended() {
+  bool idle_now = false;
   {
     std::lock_guard lock(done_mutex_);
-    ++ended_;
+    idle_now = ++ended_ == submitted_;
   }
+  if (!idle_now) return;  // nobody waits for anything but the end
   done_changed_.notify_all();
   events_.wake();  // a consumer waiting for events may be waiting for the end
 }
@@ -127,8 +130,9 @@ void SessionImpl::admit() {
       if (intake_.empty()) return;
       next = std::move(intake_.front());
       intake_.pop_front();
+      // Wake a blocked submitter once the intake is half empty, not for every task taken.
+      if (intake_.size() == options_.intake_capacity / 2) intake_not_full_.notify_all();
     }
-    intake_not_full_.notify_one();
     auto& [id, task] = next;
     auto url = net::parse_url(task.url);
     if (!url) {
