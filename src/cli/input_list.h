@@ -27,7 +27,7 @@ namespace spate::cli {
 
 // Longest line accepted, in bytes without the line end. Longer lines are reported and skipped
 // without ever being held whole.
-inline constexpr std::size_t kMaxInputLineBytes = 64 * 1024;
+inline constexpr std::size_t kMaxInputLineBytes = std::size_t{64} * 1024;
 // At most this many header= lines per entry; further ones are reported and dropped.
 inline constexpr std::size_t kMaxInputHeaders = 64;
 

@@ -254,7 +254,8 @@ long SessionImpl::receive_buffer(TaskId id) const {
   if (group > 0 && (rate <= 0 || group < rate)) rate = group;
   const auto full = static_cast<std::int64_t>(options_.receive_buffer);
   // About 1/16 s of the rate per buffer: one buffer is the limiter's smallest step.
-  if (rate > 0) return static_cast<long>(std::clamp<std::int64_t>(rate / 16, 16 * 1024, full));
+  if (rate > 0)
+    return static_cast<long>(std::clamp<std::int64_t>(rate / 16, std::int64_t{16} * 1024, full));
   return static_cast<long>(full);
 }
 

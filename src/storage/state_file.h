@@ -18,9 +18,10 @@
 namespace spate::storage {
 
 inline constexpr int kStateFileVersion = 1;
-inline constexpr std::size_t kMaxStateValueBytes = 16 * 1024;  // url, etag, ... (decoded)
+inline constexpr std::size_t kMaxStateValueBytes =
+    std::size_t{16} * 1024;  // url, etag, ... (decoded)
 inline constexpr std::size_t kMaxStateRanges = 1'000'000;
-inline constexpr std::size_t kMaxStateFileBytes = 64 * 1024 * 1024;
+inline constexpr std::size_t kMaxStateFileBytes = std::size_t{64} * 1024 * 1024;
 
 struct ResumeState {
   std::string url;         // the URL as given by the user; never empty
