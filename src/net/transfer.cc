@@ -56,7 +56,6 @@ Result<std::unique_ptr<Transfer>> Transfer::create(const Request& request, Trans
   set(easy, CURLOPT_WRITEFUNCTION, &Transfer::write_callback);
   set(easy, CURLOPT_WRITEDATA, transfer.get());
   if (!request.user_agent.empty()) set(easy, CURLOPT_USERAGENT, request.user_agent.c_str());
-  if (request.fresh_connection) set(easy, CURLOPT_FRESH_CONNECT, 1L);
   if (request.http11_only) set(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   if (request.head) set(easy, CURLOPT_NOBODY, 1L);
 

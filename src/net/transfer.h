@@ -33,7 +33,6 @@ struct Request {
   long stall_timeout_s = 60;  // abort when no byte arrived for this long
   long max_redirects = 20;
   long buffer_size = 512L * 1024;
-  bool fresh_connection = false;  // never reuse a pooled connection
   // HTTP/1.1 only: one request per TCP connection at a time. Segments of one file use it so they
   // travel on separate connections even when the server speaks HTTP/2 (multiplexing them into
   // one connection would defeat the split).
