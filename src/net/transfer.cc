@@ -56,7 +56,13 @@ Result<std::unique_ptr<Transfer>> Transfer::create(const Request& request, Trans
   set(easy, CURLOPT_WRITEFUNCTION, &Transfer::write_callback);
   set(easy, CURLOPT_WRITEDATA, transfer.get());
   if (!request.user_agent.empty()) set(easy, CURLOPT_USERAGENT, request.user_agent.c_str());
-  if (request.http11_only) set(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  if (request.http11_only) {
+    set(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  } else {
+    // Wait for an HTTP/2 connection being set up to this host rather than opening another:
+    // many small files then share one multiplexed connection.
+    set(easy, CURLOPT_PIPEWAIT, 1L);
+  }
   if (request.head) set(easy, CURLOPT_NOBODY, 1L);
 
   if (request.range_begin >= 0) {
