@@ -1,19 +1,25 @@
 # shellcheck shell=bash
 # bench/lib.sh: helpers shared by the end-to-end benchmark scripts (sourced, not run).
 #
-#   bench_init NAME                  work dir on tmpfs, cleanup trap, results file name
+#   bench_init NAME                  work dir on tmpfs, cleanup trap, results file, spate snapshot
 #   make_file PATH SIZE              SIZE bytes from /dev/urandom (SIZE may be 64M, 1G, ...)
-#   nginx_start DOCROOT [--limit-rate BYTES] [--no-ranges] [--tls]   sets NGINX_PORT, NGINX_BASE_URL
+#   make_small_files DIR COUNT SIZE  COUNT files f00000.. of SIZE random bytes, plus a manifest
+#   nginx_start DOCROOT [--limit-rate BYTES] [--no-ranges] [--tls] [--tiny]
+#                                    sets NGINX_PORT, NGINX_HOST, NGINX_BASE_URL; inside
+#                                    SERVER_NS when netns_up (netns.sh) ran
 #   nginx_stop
-#   add_tool NAME CONNS [--raw] CMD  CMD is run by `bash -c` with $URL $OUT $OUT_DIR $OUT_NAME
-#                                    $URL_PATH $NGINX_PORT $SPATE_BIN in its environment
-#   run_round_robin SCENARIO URL FILE   RUNS runs of every added tool, alternating, via measure
-#   measure SCENARIO TOOL RUN        one timed run, verified and recorded in $SAMPLES
+#   add_tool NAME CONNS [--raw] CMD  CMD is run by `bash -c` (in CLIENT_NS, if any) with $URL $OUT
+#                                    $OUT_DIR $OUT_NAME $URL_PATH $LIST $CURL_CONFIG $NGINX_HOST
+#                                    $NGINX_PORT $SPATE_BIN in its environment
+#   add_na NAME CONNS REASON         a row that is not run (e.g. a flag spate does not have yet)
+#   set_target file | tree DIR COUNT | tiny COUNT   what the next runs download and verify against
+#   run_round_robin SCENARIO URL     RUNS runs of every added tool, alternating, via measure
 #   report SCENARIO TITLE [summarise.py options]   Markdown table of the scenario's samples
 #
-# Every loop is bounded, everything started is stopped by the EXIT trap, and only 127.0.0.1 is
-# used. Environment: RUNS (>= 3, default 3), SPATE_BIN (default build/spate), BENCH_TMPFS (default
-# /dev/shm), RESULTS_DIR (default bench/results), RUN_TIMEOUT (seconds per run, default 600).
+# Every loop is bounded, everything started is stopped by the EXIT trap, and only 127.0.0.1 (or
+# the private /30 inside the namespaces netns.sh creates) is used. Environment: RUNS (>= 3,
+# default 3), SPATE_BIN (default build/spate), BENCH_TMPFS (default /dev/shm), RESULTS_DIR
+# (default bench/results), RESULTS_FILE, BENCH_DATE, RUN_TIMEOUT (seconds per run, default 600).
 
 set -euo pipefail
 
@@ -25,22 +31,38 @@ BENCH_TMPFS=${BENCH_TMPFS:-/dev/shm}
 RESULTS_DIR=${RESULTS_DIR:-$BENCH_DIR/results}
 RUN_TIMEOUT=${RUN_TIMEOUT:-600}
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
+SPATE_SRC_INFO=""
+SPATE_VERSION=""
+BENCH_DATE=${BENCH_DATE:-$(date +%Y%m%d)}
 export SPATE_BIN
 
 WORK=""            # this run's directory on tmpfs
 MOUNTED_TMPFS=""   # set when we mounted a tmpfs ourselves
 NGINX_PID=""
 MEASURE_PID=""     # the timed command while it runs
+BENCH_PID=""       # the script's own shell (cleanup runs only there)
+URL=""
+URL_PATH=""
 NGINX_DIR=""
 NGINX_PORT=""
+NGINX_HOST=127.0.0.1
 NGINX_BASE_URL=""
 NGINX_ACCESS_LOG=""
+SERVER_NS=""       # set by netns_up: nginx runs there
+CLIENT_NS=""       # set by netns_up: the tools run there
 SAMPLES=""         # TSV of every run, read by summarise.py
-RESULTS_FILE=""
+RESULTS_FILE=${RESULTS_FILE:-}
+TARGET_KIND=file   # file | tree | tiny: what verify_output checks
+TARGET_COUNT=1
+TARGET_BYTES=0
+TARGET_MANIFEST=""
+SOURCE_SIZE=0
+SOURCE_SHA256=""
 TOOL_NAMES=()
 TOOL_CONNS=()
-TOOL_KINDS=()      # "file" (verify the output file) or "raw" (output = HTTP headers + body)
+TOOL_KINDS=()      # "file" (verify the output), "raw" (output = HTTP headers + body), "na"
 TOOL_CMDS=()
+CLEANUP_HOOKS=()   # extra commands the cleanup trap runs first (netns teardown)
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() {
@@ -62,16 +84,29 @@ to_bytes() {
 }
 
 human_bytes() { awk -v b="$1" 'BEGIN { if (b >= 2^30 && b % 2^30 == 0) printf "%d GiB", b / 2^30;
-  else if (b >= 2^20) printf "%g MiB", b / 2^20; else printf "%d B", b }'; }
+  else if (b >= 2^20) printf "%g MiB", b / 2^20; else if (b >= 1024) printf "%g KiB", b / 1024;
+  else printf "%d B", b }'; }
+
+# in_client CMD...: runs CMD in the client namespace when there is one.
+in_client() {
+  if [[ -n $CLIENT_NS ]]; then ip netns exec "$CLIENT_NS" "$@"; else "$@"; fi
+}
+in_server() {
+  if [[ -n $SERVER_NS ]]; then ip netns exec "$SERVER_NS" "$@"; else "$@"; fi
+}
 
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  # A subshell inherits the trap; only the script itself may stop nginx and remove the work dir.
+  [[ $BASHPID == "$BENCH_PID" ]] || exit "$rc"
   if [[ -n "$MEASURE_PID" ]]; then
     kill -TERM "$MEASURE_PID" 2>/dev/null || true  # timeout passes it on to the command's group
     wait "$MEASURE_PID" 2>/dev/null || true
   fi
   nginx_stop
+  local hook
+  for hook in "${CLEANUP_HOOKS[@]}"; do $hook || true; done
   if [[ -n "$WORK" && -d "$WORK" ]]; then rm -rf "$WORK"; fi
   if [[ -n "$MOUNTED_TMPFS" ]]; then
     umount "$MOUNTED_TMPFS" 2>/dev/null || true
@@ -80,13 +115,15 @@ cleanup() {
   exit "$rc"
 }
 
-# bench_init NAME: checks the tools, makes the work dir on tmpfs, installs the cleanup trap.
+# bench_init NAME: checks the tools, makes the work dir on tmpfs, installs the cleanup trap,
+# and copies SPATE_BIN into it (a rebuild during the run then cannot change the binary measured).
 bench_init() {
   local name=$1
   [[ "$RUNS" =~ ^[0-9]+$ && "$RUNS" -ge 3 ]] || die "RUNS must be an integer >= 3 (got '$RUNS')"
   [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing: run scripts/bootstrap --bench"
   [[ -x "$NGINX_BIN" ]] || die "$NGINX_BIN is missing: run scripts/bootstrap"
   command -v python3 >/dev/null || die "python3 is missing"
+  BENCH_PID=$BASHPID
   trap cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
@@ -100,16 +137,29 @@ bench_init() {
     log "mounted a tmpfs at $base"
   fi
   WORK=$(mktemp -d "$base/spate-bench.XXXXXX")
+  chmod 0755 "$WORK"
   mkdir -p "$WORK/docroot" "$WORK/out"
   SAMPLES=$WORK/samples.tsv
-  printf 'scenario\ttool\tconns\trun\tok\twall_s\tcpu_s\trss_kib\trequests\tconnections\tnote\n' \
+  printf 'scenario\ttool\tconns\trun\tok\twall_s\tcpu_s\trss_kib\trequests\tconnections\tsent_bytes\tprotocols\tbytes\tfiles\tbusy_pct\tnote\n' \
     >"$SAMPLES"
   mkdir -p "$RESULTS_DIR"
-  RESULTS_FILE=$RESULTS_DIR/$name-$(date +%Y%m%d-%H%M%S).md
+  [[ -n $RESULTS_FILE ]] || RESULTS_FILE=$RESULTS_DIR/$BENCH_DATE-$name.md
+  if [[ -x "$SPATE_BIN" ]]; then
+    SPATE_SRC_INFO="$SPATE_BIN built $(date -u -r "$SPATE_BIN" +%Y-%m-%dT%H:%M:%SZ), sha256 $(sha256sum "$SPATE_BIN" | cut -c1-12)"
+    cp "$SPATE_BIN" "$WORK/spate"
+    SPATE_VERSION=$("$WORK/spate" --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2 || true)
+    SPATE_BIN=$WORK/spate
+  else
+    SPATE_VERSION="not built ($SPATE_BIN missing): its rows fail"
+  fi
+  export SPATE_BIN
   log "docroot and outputs on tmpfs: $WORK ($(stat -f -c %T "$WORK"))"
 }
 
-# make_file PATH SIZE: random content; sets SOURCE_SHA256 and SOURCE_SIZE.
+# spate_has_flag FLAG: whether spate --help lists FLAG.
+spate_has_flag() { [[ -x $SPATE_BIN ]] && "$SPATE_BIN" --help 2>/dev/null | grep -q -- "$1"; }
+
+# make_file PATH SIZE: random content; makes it the target (set_target file).
 make_file() {
   local path=$1 size
   size=$(to_bytes "$2")
@@ -120,57 +170,97 @@ make_file() {
   head -c "$size" /dev/urandom >"$path"
   SOURCE_SIZE=$size
   SOURCE_SHA256=$(sha256sum "$path" | cut -d' ' -f1)
+  set_target file
   log "generated $(human_bytes "$size") at $path"
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# make_small_files DIR COUNT SIZE: DIR/f00000 ... with random content, DIR.sha256 the manifest
+# (names relative to the output dir); makes them the target (set_target tree).
+make_small_files() {
+  local dir=$1 count=$2 size
+  size=$(to_bytes "$3")
+  ((count > 0 && count <= 100000)) || die "make_small_files: bad count $count"
+  mkdir -p "$dir"
+  # One stream of random bytes, cut into COUNT files by split (fast, bounded by COUNT).
+  head -c $((count * size)) /dev/urandom |
+    split -a 5 -d -b "$size" - "$dir/f"
+  (cd "$dir" && sha256sum f*) >"$dir.sha256"
+  [[ $(wc -l <"$dir.sha256") == "$count" ]] || die "make_small_files: expected $count files"
+  set_target tree "$dir" "$count"
+  log "generated $count files of $(human_bytes "$size") in $dir"
 }
 
-port_accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# set_target file | tree DIR COUNT | tiny COUNT: what verify_output checks, and the bytes and
+# file counts the table's rates use. file: $OUT is SOURCE_*; tree: every file of the manifest in
+# $OUT_DIR, nothing else; tiny: COUNT files in $OUT_DIR, each holding the single byte "x".
+set_target() {
+  TARGET_KIND=$1
+  case "$1" in
+    file) TARGET_COUNT=1 TARGET_BYTES=$SOURCE_SIZE ;;
+    tree)
+      TARGET_MANIFEST=$2.sha256 TARGET_COUNT=$3
+      TARGET_BYTES=$(find "$2" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+      ;;
+    tiny) TARGET_COUNT=$2 TARGET_BYTES=$2 ;;
+    *) die "set_target: unknown kind $1" ;;
+  esac
+}
 
-nginx_config() {  # DIR DOCROOT PORT LIMIT_RATE NO_RANGES TLS
-  local dir=$1 docroot=$2 port=$3 limit=$4 no_ranges=$5 tls=$6
+free_port() {
+  in_server python3 -c 'import socket, sys; s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' \
+    "$NGINX_HOST"
+}
+
+port_accepts() { in_client bash -c "exec 3<>/dev/tcp/$NGINX_HOST/$1" 2>/dev/null; }
+
+nginx_config() {  # DIR DOCROOT PORT LIMIT_RATE NO_RANGES TLS TINY
+  local dir=$1 docroot=$2 port=$3 limit=$4 no_ranges=$5 tls=$6 tiny=$7
   echo "daemon off;"
   # Single-process mode: one pid to stop, nothing orphaned; the event loop is the same as a worker's.
   echo "master_process off;"
   echo "worker_processes 1;"
   [[ $(id -u) -eq 0 ]] && echo "user root;"
   echo "pid \"$dir/nginx.pid\";"
-  echo "events { worker_connections 1024; }"
+  echo "worker_rlimit_nofile 8192;"
+  echo "events { worker_connections 4096; }"
   echo "http {"
-  echo "  log_format bench '\$status \$body_bytes_sent \"\$http_range\" \$connection \$connection_requests \$limit_rate \"\$request\"';"
+  # Fields (space-separated; lib.sh reads 2, 4 and 7): status, body bytes, range, connection
+  # serial, requests on it, limit_rate, protocol, request line.
+  echo "  log_format bench '\$status \$body_bytes_sent \"\$http_range\" \$connection \$connection_requests \$limit_rate \$server_protocol \"\$request\"';"
   echo "  access_log \"$dir/access.log\" bench;"
   local kind
   for kind in client_body proxy fastcgi uwsgi scgi; do
     echo "  ${kind}_temp_path \"$dir/temp/$kind\";"
   done
-  echo "  sendfile on; tcp_nopush on; keepalive_requests 10000; keepalive_timeout 60s;"
+  echo "  sendfile on; tcp_nopush on; keepalive_requests 1000000; keepalive_timeout 60s;"
   echo "  types { } default_type application/octet-stream;"
   echo "  server {"
   if [[ $tls == 1 ]]; then
-    echo "    listen 127.0.0.1:$port ssl http2;"
+    echo "    listen $NGINX_HOST:$port ssl http2;"
     echo "    ssl_certificate \"$dir/cert.pem\"; ssl_certificate_key \"$dir/key.pem\";"
   else
-    echo "    listen 127.0.0.1:$port;"
+    echo "    listen $NGINX_HOST:$port;"
   fi
   echo "    root \"$docroot\";"
   [[ $limit -gt 0 ]] && echo "    limit_rate $limit;"
   [[ $no_ranges == 1 ]] && echo "    max_ranges 0;"
   echo "    location / { }"
+  # A one-byte body for any /tiny/NAME: a URL list can name a million distinct URLs, no files.
+  [[ $tiny == 1 ]] && echo "    location /tiny/ { default_type text/plain; return 200 \"x\"; }"
   echo "  }"
   echo "}"
 }
 
-# nginx_start DOCROOT [--limit-rate BYTES] [--no-ranges] [--tls]
+# nginx_start DOCROOT [--limit-rate BYTES] [--no-ranges] [--tls] [--tiny]
 nginx_start() {
-  local docroot=$1 limit=0 no_ranges=0 tls=0
+  local docroot=$1 limit=0 no_ranges=0 tls=0 tiny=0
   shift
   while (($#)); do
     case "$1" in
       --limit-rate) limit=$(to_bytes "$2"); shift 2 ;;
       --no-ranges) no_ranges=1; shift ;;
       --tls) tls=1; shift ;;
+      --tiny) tiny=1; shift ;;
       *) die "nginx_start: unknown option $1" ;;
     esac
   done
@@ -179,18 +269,24 @@ nginx_start() {
   mkdir -p "$NGINX_DIR/temp"
   if [[ $tls == 1 ]]; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-      -subj /CN=127.0.0.1 -keyout "$NGINX_DIR/key.pem" -out "$NGINX_DIR/cert.pem" 2>/dev/null ||
+      -subj "/CN=$NGINX_HOST" -addext "subjectAltName=IP:$NGINX_HOST" \
+      -keyout "$NGINX_DIR/key.pem" -out "$NGINX_DIR/cert.pem" 2>/dev/null ||
       die "openssl could not make a certificate"
   fi
   local port i
   for _ in 1 2 3 4 5; do
     port=$(free_port)
-    nginx_config "$NGINX_DIR" "$docroot" "$port" "$limit" "$no_ranges" "$tls" >"$NGINX_DIR/nginx.conf"
+    nginx_config "$NGINX_DIR" "$docroot" "$port" "$limit" "$no_ranges" "$tls" "$tiny" \
+      >"$NGINX_DIR/nginx.conf"
     rm -f "$NGINX_DIR/nginx.pid" "$NGINX_DIR/error.log"
-    "$NGINX_BIN" -p "$NGINX_DIR/" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" \
+    # `ip netns exec` execs nginx in place, so $! is nginx's pid either way (a shell function
+    # here would add a subshell between them).
+    local -a ns_prefix=()
+    [[ -n $SERVER_NS ]] && ns_prefix=(ip netns exec "$SERVER_NS")
+    "${ns_prefix[@]}" "$NGINX_BIN" -p "$NGINX_DIR/" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" \
       </dev/null >"$NGINX_DIR/nginx.out" 2>&1 &
     NGINX_PID=$!
-    # Ready when nginx wrote its pid file (after binding) and the port accepts: at most 5 s.
+    # Ready when nginx wrote its pid file (after binding) and the port accepts: at most 10 s.
     for ((i = 0; i < 500; i++)); do
       if ! kill -0 "$NGINX_PID" 2>/dev/null; then
         wait "$NGINX_PID" 2>/dev/null || true
@@ -200,15 +296,15 @@ nginx_start() {
       if [[ "$(cat "$NGINX_DIR/nginx.pid" 2>/dev/null)" == "$NGINX_PID" ]] && port_accepts "$port"; then
         break
       fi
-      sleep 0.01
+      sleep 0.02
     done
     if [[ -n "$NGINX_PID" ]] && ((i < 500)); then
       NGINX_PORT=$port
       NGINX_ACCESS_LOG=$NGINX_DIR/access.log
       local scheme=http
       [[ $tls == 1 ]] && scheme=https
-      NGINX_BASE_URL=$scheme://127.0.0.1:$port
-      export NGINX_PORT
+      NGINX_BASE_URL=$scheme://$NGINX_HOST:$port
+      export NGINX_PORT NGINX_HOST
       log "nginx $NGINX_PID on $NGINX_BASE_URL (limit_rate=$limit no_ranges=$no_ranges tls=$tls)"
       return 0
     fi
@@ -265,14 +361,22 @@ add_tool() {
   TOOL_CMDS+=("$1")
 }
 
+# add_na NAME CONNS REASON: listed in the table as "n/a (REASON)", never run.
+add_na() {
+  TOOL_NAMES+=("$1")
+  TOOL_CONNS+=("$2")
+  TOOL_KINDS+=(na)
+  TOOL_CMDS+=("$3")
+}
+
 clear_tools() { TOOL_NAMES=(); TOOL_CONNS=(); TOOL_KINDS=(); TOOL_CMDS=(); }
 
-# verify_output KIND FILE: "ok" or the reason it does not match the source.
+# verify_output KIND DIR: "ok" or the reason the output does not match the source.
 verify_output() {
-  local kind=$1 file=$2 size
-  [[ -f "$file" ]] || { echo "no output file"; return; }
-  size=$(stat -c %s "$file")
+  local kind=$1 dir=$2 file=$2/f.out size
   if [[ $kind == raw ]]; then
+    [[ -f "$file" ]] || { echo "no output file"; return; }
+    size=$(stat -c %s "$file")
     # The raw read saved the response as is: headers, blank line, body. The body is the last
     # SOURCE_SIZE bytes; check the status line, that the headers end right before the body, and
     # the body's digest (all outside the timed command).
@@ -283,29 +387,85 @@ verify_output() {
       { echo "headers do not end where the body should start"; return; }
     [[ "$(tail -c "$SOURCE_SIZE" "$file" | sha256sum | cut -d' ' -f1)" == "$SOURCE_SHA256" ]] ||
       { echo "body SHA-256 mismatch"; return; }
-  else
-    [[ $size == "$SOURCE_SIZE" ]] || { echo "size $size != $SOURCE_SIZE"; return; }
-    [[ "$(sha256sum "$file" | cut -d' ' -f1)" == "$SOURCE_SHA256" ]] ||
-      { echo "SHA-256 mismatch"; return; }
+    echo ok
+    return
   fi
+  case "$TARGET_KIND" in
+    file)
+      [[ -f "$file" ]] || { echo "no output file"; return; }
+      size=$(stat -c %s "$file")
+      [[ $size == "$SOURCE_SIZE" ]] || { echo "size $size != $SOURCE_SIZE"; return; }
+      [[ "$(sha256sum "$file" | cut -d' ' -f1)" == "$SOURCE_SHA256" ]] ||
+        { echo "SHA-256 mismatch"; return; }
+      ;;
+    tree)
+      local n bad
+      n=$(find "$dir" -type f | wc -l)
+      bad=$(cd "$dir" && sha256sum --quiet -c "$TARGET_MANIFEST" 2>/dev/null | wc -l) || true
+      ((bad == 0)) || { echo "$bad of $TARGET_COUNT files missing or wrong"; return; }
+      [[ $n == "$TARGET_COUNT" ]] || { echo "$n files in the output dir, expected $TARGET_COUNT"; return; }
+      ;;
+    tiny)
+      local n bytes other
+      n=$(find "$dir" -type f | wc -l)
+      [[ $n == "$TARGET_COUNT" ]] || { echo "$n files, expected $TARGET_COUNT"; return; }
+      bytes=$(find "$dir" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+      [[ $bytes == "$TARGET_COUNT" ]] || { echo "$bytes bytes in all, expected $TARGET_COUNT"; return; }
+      other=$(find "$dir" -type f -print0 | xargs -0 cat | tr -d x | wc -c)
+      [[ $other == 0 ]] || { echo "$other bytes are not the body 'x'"; return; }
+      ;;
+  esac
   echo ok
+}
+
+# cpu_busy_pct: the share of all CPUs busy over the next 0.5 s, from /proc/stat.
+cpu_busy_pct() {
+  local a b
+  a=$(head -n 1 /proc/stat)
+  sleep 0.5
+  b=$(head -n 1 /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { na = split(a, x); split(b, y); t = 0; idle = 0;
+    for (i = 2; i <= na; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
+    printf "%.0f\n", (t > 0 ? 100 * (t - idle) / t : 0) }'
+}
+
+# wait_quiet: waits (at most QUIET_WAIT s, default 30) until other processes leave the CPUs
+# below QUIET_MAX % busy (default 30), so that a run does not share the 2 cores with a compiler;
+# prints the last busy % seen. The runs go ahead after the wait either way.
+wait_quiet() {
+  local busy i
+  busy=$(cpu_busy_pct)
+  for ((i = 0; i < ${QUIET_WAIT:-30} && busy > ${QUIET_MAX:-30}; i += 2)); do
+    sleep 1.5
+    busy=$(cpu_busy_pct)
+  done
+  echo "$busy"
 }
 
 # measure SCENARIO TOOL_INDEX RUN: one run of tool TOOL_INDEX against $URL, recorded in $SAMPLES.
 measure() {
   local scenario=$1 t=$2 run=$3
   local name=${TOOL_NAMES[$t]} dir="$WORK/out/run"
+  if [[ ${TOOL_KINDS[$t]} == na ]]; then
+    printf '%s\t%s\t%s\t%s\tna\t0\t0\t0\t0\t0\t0\t-\t%s\t%s\t0\t%s\n' "$scenario" "$name" \
+      "${TOOL_CONNS[$t]}" "$run" "$TARGET_BYTES" "$TARGET_COUNT" "${TOOL_CMDS[$t]}" >>"$SAMPLES"
+    return
+  fi
   rm -rf "$dir"
   mkdir -p "$dir"
   local time_file="$WORK/time.txt" err_file="$WORK/stderr.txt"
   local before after rc=0 start end
+  local -a ns_prefix=()
+  [[ -n $CLIENT_NS ]] && ns_prefix=(ip netns exec "$CLIENT_NS")
+  local busy
+  busy=$(wait_quiet)  # other load on the machine just before the run, reported under the table
   before=$(access_log_lines)
   start=$(date +%s%N)
   # In the background so that a signal to this script runs the trap at once (cleanup stops it);
   # timeout runs it in its own process group and kills the whole group.
   OUT_DIR=$dir OUT_NAME=f.out OUT=$dir/f.out URL=$URL URL_PATH=$URL_PATH \
     timeout -k 5 "$RUN_TIMEOUT" /usr/bin/time -f '%e %U %S %M' -o "$time_file" \
-    bash -c "${TOOL_CMDS[$t]}" >/dev/null 2>"$err_file" </dev/null &
+    "${ns_prefix[@]}" bash -c "${TOOL_CMDS[$t]}" >/dev/null 2>"$err_file" </dev/null &
   MEASURE_PID=$!
   wait "$MEASURE_PID" || rc=$?
   MEASURE_PID=""
@@ -321,26 +481,33 @@ measure() {
   [[ "$elapsed $user $sys $rss" =~ ^[0-9.]+\ [0-9.]+\ [0-9.]+\ [0-9]+$ ]] || { user=0 sys=0 rss=0; }
   cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
   if [[ $rc -ne 0 ]]; then
-    note=$({ grep -v '^Command exited' "$err_file" || true; } | tail -n 1 | tr '\t' ' ' | cut -c1-120)
+    note=$({ grep -v -e '^Command exited' -e '^ *$' "$err_file" || true; } | tail -n 1 |
+      tr '\t' ' ' | cut -c1-160)
     if ((rc == 124 || rc == 137)); then
       note="timed out after ${RUN_TIMEOUT}s"
     elif ((rc > 128)) && [[ -z $note ]]; then
       note="killed by SIG$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))"
     fi
     note="exit $rc: $note"
+    cp "$err_file" "$WORK/failed-$scenario-$name-$run.stderr" 2>/dev/null || true
+    [[ -n ${KEEP_FAILED_STDERR:-} ]] && cp "$err_file" "$KEEP_FAILED_STDERR/$scenario-$name-$run.stderr"
   else
-    note=$(verify_output "${TOOL_KINDS[$t]}" "$dir/f.out")
+    note=$(verify_output "${TOOL_KINDS[$t]}" "$dir")
     [[ $note == ok ]] && ok=1 && note=""
   fi
-  local requests=0 connections=0
+  local requests=0 connections=0 sent=0 protocols=-
   if ((after > before)); then
     requests=$((after - before))
-    connections=$(tail -n +"$((before + 1))" "$NGINX_ACCESS_LOG" | awk '{ print $4 }' | sort -u | wc -l)
+    read -r connections sent protocols < <(tail -n +"$((before + 1))" "$NGINX_ACCESS_LOG" |
+      awk '{ c[$4] = 1; s += $2; p[$7] = 1 }
+           END { n = 0; for (k in c) n++; ps = ""; for (k in p) ps = ps (ps == "" ? "" : ",") k;
+                 printf "%d %.0f %s\n", n, s, ps }')
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$name" "${TOOL_CONNS[$t]}" \
-    "$run" "$ok" "$wall" "$cpu" "${rss:-0}" "$requests" "$connections" "$note" >>"$SAMPLES"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$name" \
+    "${TOOL_CONNS[$t]}" "$run" "$ok" "$wall" "$cpu" "${rss:-0}" "$requests" "$connections" \
+    "$sent" "$protocols" "$TARGET_BYTES" "$TARGET_COUNT" "$busy" "$note" >>"$SAMPLES"
   if ((ok)); then
-    log "$scenario run $run $name: ${wall}s cpu ${cpu}s rss ${rss}KiB, $requests req / $connections conn"
+    log "$scenario run $run $name: ${wall}s cpu ${cpu}s rss ${rss}KiB, $requests req / $connections conn ($protocols)"
   else
     log "$scenario run $run $name: FAILED ($note)"
   fi
@@ -367,29 +534,66 @@ report() {
   {
     echo "## $title"
     echo
-    python3 "$BENCH_DIR/summarise.py" "$SAMPLES" --scenario "$scenario" --size "$SOURCE_SIZE" "$@"
+    python3 "$BENCH_DIR/summarise.py" "$SAMPLES" --scenario "$scenario" "$@"
     echo
   } | tee -a "$RESULTS_FILE"
 }
+
+# note TEXT...: a paragraph under the current table.
+note() { { printf '%s\n' "$@"; echo; } | tee -a "$RESULTS_FILE"; }
 
 # results_header TITLE: the machine and tool versions, at the top of RESULTS_FILE.
 results_header() {
   {
     echo "# $1"
     echo
-    echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); commit: $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    local commit dirty=""
+    commit=$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    [[ -n "$(git -C "$REPO_DIR" status --porcelain -- src include 2>/dev/null)" ]] && dirty=" (src/ or include/ has uncommitted changes)"
+    echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); HEAD when this scenario started: $commit$dirty"
     echo "- machine: $(uname -srm), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 2^20 }' /proc/meminfo) RAM"
-    echo "- server: $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //'), 127.0.0.1, sendfile, docroot and outputs on tmpfs ($WORK)"
-    echo "- runs: $RUNS per tool, round-robin; medians with min–max"
+    echo "- server: $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //'), single process, sendfile; docroot and every output on tmpfs ($(stat -f -c %T "$WORK"), $WORK), so no disk I/O is measured"
+    echo "- runs: $RUNS per tool, round-robin (run 1 of every tool, then run 2, ...); medians with (min–max); each output checked by SHA-256"
     local v
     for v in "curl --version" "aria2c --version" "axel --version" "wget2 --version"; do
       command -v "${v%% *}" >/dev/null && echo "- $($v 2>/dev/null | head -n 1 | cut -d' ' -f1-3)"
     done
-    if [[ -x "$SPATE_BIN" ]]; then
-      echo "- spate: $("$SPATE_BIN" --version 2>/dev/null | head -n 1 || echo "$SPATE_BIN")"
-    else
-      echo "- spate: not built ($SPATE_BIN missing), its rows fail"
-    fi
+    echo "- spate: $SPATE_VERSION; ${SPATE_BUILD_INFO:-$SPATE_SRC_INFO}"
     echo
   } | tee "$RESULTS_FILE"
+}
+
+# ---- Tool command lines, shared by the scenario scripts (single-quoted: measure expands them).
+
+# The floor for one connection: bash opens the socket, dd copies it to the file. HTTP/1.0 so
+# nginx closes at the end; the output keeps the response headers, which verify_output checks.
+# shellcheck disable=SC2016
+RAW_READ='exec 3<>"/dev/tcp/$NGINX_HOST/$NGINX_PORT" &&
+  printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$URL_PATH" "$NGINX_HOST" >&3 &&
+  dd bs=1M of="$OUT" status=none <&3'
+# The same over TLS: openssl s_client decrypts, dd writes (no HTTP/2: one HTTP/1.0 stream).
+# shellcheck disable=SC2016
+RAW_TLS_READ='printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$URL_PATH" "$NGINX_HOST" |
+  openssl s_client -quiet -ign_eof -connect "$NGINX_HOST:$NGINX_PORT" 2>/dev/null |
+  dd bs=1M of="$OUT" status=none'
+
+# add_spate NAME CONNS FLAGS: one file, saved as $OUT.
+add_spate() {
+  add_tool "$1" "$2" "\"\$SPATE_BIN\" -q $3 -d \"\$OUT_DIR\" -o \"\$OUT_NAME\" \"\$URL\""
+}
+# add_spate_list NAME CONNS FLAGS: every URL of $LIST into $OUT_DIR.
+add_spate_list() {
+  add_tool "$1" "$2" "\"\$SPATE_BIN\" -q $3 -i \"\$LIST\" -d \"\$OUT_DIR\""
+}
+
+# make_url_lists URL_PREFIX COUNT: $LIST (one URL a line, names f00000 ...) and $CURL_CONFIG
+# (url/output pairs for curl -K) for COUNT files.
+make_url_lists() {
+  local prefix=$1 count=$2
+  LIST=$WORK/list.txt
+  CURL_CONFIG=$WORK/curl.cfg
+  awk -v p="$prefix" -v n="$count" 'BEGIN { for (i = 0; i < n; i++) printf "%s/f%05d\n", p, i }' >"$LIST"
+  awk -v p="$prefix" -v n="$count" 'BEGIN { for (i = 0; i < n; i++)
+    printf "url = \"%s/f%05d\"\noutput = \"f%05d\"\n", p, i, i }' >"$CURL_CONFIG"
+  export LIST CURL_CONFIG
 }
