@@ -52,7 +52,8 @@ SERVER_NS=""       # set by netns_up: nginx runs there
 CLIENT_NS=""       # set by netns_up: the tools run there
 SAMPLES=""         # TSV of every run, read by summarise.py
 RESULTS_FILE=${RESULTS_FILE:-}
-TARGET_KIND=file   # file | tree | tiny: what verify_output checks
+RESULTS_FINAL=""   # where the tables end up (RESULTS_FILE is the work copy while running)
+TARGET_KIND="file" # file | tree | tiny: what verify_output checks
 TARGET_COUNT=1
 TARGET_BYTES=0
 TARGET_MANIFEST=""
@@ -107,6 +108,14 @@ cleanup() {
   nginx_stop
   local hook
   for hook in "${CLEANUP_HOOKS[@]}"; do $hook || true; done
+  # The tables were written to the work dir; they replace RESULTS_FINAL in one step here, so the
+  # file never mixes two runs' tables, and a run that stopped early says so.
+  if [[ -n "$WORK" && -s "$WORK/results.md" && -n "$RESULTS_FINAL" ]]; then
+    ((rc == 0)) || printf '**This scenario stopped early (exit %s); the tables above are partial.**\n' \
+      "$rc" >>"$WORK/results.md"
+    cp "$WORK/results.md" "$RESULTS_FINAL.tmp" && mv "$RESULTS_FINAL.tmp" "$RESULTS_FINAL" &&
+      log "results saved to $RESULTS_FINAL"
+  fi
   if [[ -n "$WORK" && -d "$WORK" ]]; then rm -rf "$WORK"; fi
   if [[ -n "$MOUNTED_TMPFS" ]]; then
     umount "$MOUNTED_TMPFS" 2>/dev/null || true
@@ -144,6 +153,8 @@ bench_init() {
     >"$SAMPLES"
   mkdir -p "$RESULTS_DIR"
   [[ -n $RESULTS_FILE ]] || RESULTS_FILE=$RESULTS_DIR/$BENCH_DATE-$name.md
+  RESULTS_FINAL=$RESULTS_FILE
+  RESULTS_FILE=$WORK/results.md  # copied to RESULTS_FINAL by cleanup
   if [[ -x "$SPATE_BIN" ]]; then
     SPATE_SRC_INFO="$SPATE_BIN built $(date -u -r "$SPATE_BIN" +%Y-%m-%dT%H:%M:%SZ), sha256 $(sha256sum "$SPATE_BIN" | cut -c1-12)"
     cp "$SPATE_BIN" "$WORK/spate"
@@ -565,6 +576,7 @@ results_header() {
 
 # ---- Tool command lines, shared by the scenario scripts (single-quoted: measure expands them).
 
+# shellcheck disable=SC2034  # RAW_READ and RAW_TLS_READ are used by the scenario scripts
 # The floor for one connection: bash opens the socket, dd copies it to the file. HTTP/1.0 so
 # nginx closes at the end; the output keeps the response headers, which verify_output checks.
 # shellcheck disable=SC2016

@@ -49,8 +49,8 @@ if len(rows) == 2:
     ra, rb = int(a["rss_kib"]) / 1024, int(b["rss_kib"]) / 1024
     per = (rb - ra) * 1024 * 1024 / (nb - na)
     print(f"spate peak RSS: {ra:.1f} MiB for {na} URLs, {rb:.1f} MiB for {nb} URLs: "
-          f"{rb / ra:.2f}× for {nb / na:.0f}× the URLs, about {per:.0f} bytes per extra URL.\n")
+          f"{rb / ra:.2f}× for {nb / na:.0f}× the URLs ({rb - ra:+.1f} MiB, {per:+.1f} bytes "
+          f"per extra URL).\n")
 else:
     print("spate peak RSS: not compared (a run failed).\n")
 PY
-log "results saved to $RESULTS_FILE"

@@ -24,6 +24,11 @@ for s in "${scenarios[@]}"; do
 done
 
 mkdir -p "$RESULTS_DIR"
+# The exact command, with the environment that changes what is measured.
+env_used=$(env | grep -E '^(RUNS|S[1-6]_[A-Z_]+|S3_COUNT|S3_FILE_SIZE|CAP|DELAY_MS|LINK_RATE|RSS_[A-Z_]+|SPATE_BIN|RUN_TIMEOUT|QUIET_[A-Z]+)=' |
+  sort | tr '\n' ' ' || true)
+command_line="${env_used}bench/run_all.sh $*"
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 # One spate binary for every scenario: a copy taken now, so a rebuild during the hour the suite
 # takes cannot change what later scenarios measure. Its commit is HEAD now (and whether src/
 # differed from it).
@@ -36,13 +41,8 @@ if [[ -x $SPATE_SRC ]]; then
   export SPATE_BIN=$snapshot/spate
   dirty=""
   [[ -n "$(git -C "$REPO_DIR" status --porcelain -- src include 2>/dev/null)" ]] && dirty=" + uncommitted changes"
-  export SPATE_BUILD_INFO="$SPATE_SRC built $(date -u -r "$SPATE_SRC" +%Y-%m-%dT%H:%M:%SZ), HEAD $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty, sha256 $(sha256sum "$SPATE_SRC" | cut -c1-12)"
+  export SPATE_BUILD_INFO="$SPATE_SRC built $(date -u -r "$SPATE_SRC" +%Y-%m-%dT%H:%M:%SZ), HEAD at run_all start $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty (the build may be older), sha256 $(sha256sum "$SPATE_SRC" | cut -c1-12)"
 fi
-# The exact command, with the environment that changes what is measured.
-env_used=$(env | grep -E '^(RUNS|S[1-6]_[A-Z_]+|S3_COUNT|S3_FILE_SIZE|CAP|DELAY_MS|LINK_RATE|RSS_[A-Z_]+|SPATE_BIN|RUN_TIMEOUT|QUIET_[A-Z]+)=' |
-  sort | tr '\n' ' ' || true)
-command_line="${env_used}bench/run_all.sh $*"
-started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 status=()
 for s in "${scenarios[@]}"; do
   echo "run_all: $s (${SCRIPT[$s]})" >&2
@@ -54,18 +54,27 @@ for s in "${scenarios[@]}"; do
   ((rc == 130 || rc == 143)) && break  # interrupted: stop here
 done
 
+# latest.md: every scenario's table of BENCH_DATE, in order; those this command did not run
+# come from an earlier run_all.sh the same day (each table's header has its own date).
 latest=$RESULTS_DIR/latest.md
 {
   echo "# spate benchmarks: latest results"
   echo
   echo "Made by \`${command_line% }\` (as root), started $started, finished $(date -u +%Y-%m-%dT%H:%M:%SZ)."
-  echo "Scenarios: ${status[*]}."
+  echo "Scenarios run by it: ${status[*]}."
   echo "spate binary: ${SPATE_BUILD_INFO:-not built}."
   echo
-  for s in "${scenarios[@]}"; do
+  for s in S1 S2 S3 S4 S5 S6 RSS; do
     file=$RESULTS_DIR/$BENCH_DATE-$s.md
+    [[ -f $file ]] || continue
+    if [[ " ${scenarios[*]} " != *" $s "* ]]; then
+      echo "_${s}: from an earlier \`run_all.sh\` on $BENCH_DATE; its header gives its date and binary._"
+      echo
+    fi
     # Each scenario file starts with a level-1 title; demote its headings one level here.
-    [[ -f $file ]] && sed 's/^#/##/' "$file" && echo
+    sed 's/^#/##/' "$file"
+    echo
   done
-} >"$latest"
+} >"$latest.tmp"
+mv "$latest.tmp" "$latest"
 echo "run_all: ${status[*]}; tables in $latest" >&2

@@ -31,4 +31,3 @@ report S1 "S1: $(human_bytes "$SOURCE_SIZE"), no rate limit" --baseline raw-sock
 note "The raw socket read (bash /dev/tcp + dd bs=1M into the same tmpfs) is the limit for one" \
   "connection. \`spate-default\` is \`spate\` with no -s/-x: 8 connections per file and per host." \
   "The check compares spate -s 1 with curl (issue target: ≥ 90 %)."
-log "results saved to $RESULTS_FILE"

@@ -33,4 +33,3 @@ report S2 "S2: $(human_bytes "$SOURCE_SIZE"), nginx limit_rate $(human_bytes "$c
 note "nginx's limit_rate is per request, and each request may send about one second's worth" \
   "(CAP bytes) before it is throttled (limit = rate × (now − start + 1) − sent): downloads that" \
   "make many requests, or fetch little per request, can beat conns × cap (see the requests column)."
-log "results saved to $RESULTS_FILE"

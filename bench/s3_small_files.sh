@@ -27,4 +27,3 @@ run_round_robin S3 "$NGINX_BASE_URL/small/f00000"
 report S3 "S3: $COUNT × $(human_bytes "$(to_bytes "$FILE_SIZE")") files, no rate limit"
 note "\`spate-j16\` keeps spate's default of 8 connections per host (-x 8), so it has 8 connections" \
   "where the peers have 16; \`spate-j16-x16\` is the like-for-like row."
-log "results saved to $RESULTS_FILE"

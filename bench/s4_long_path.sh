@@ -61,4 +61,3 @@ report S4b "S4b: $COUNT × $(human_bytes "$(to_bytes "$FILE_SIZE")") files, RTT 
 nginx_stop
 netns_down
 note "nfq_delay counters (packets held, deepest queue, releases more than 1 ms late): $NETNS_STATS"
-log "results saved to $RESULTS_FILE"

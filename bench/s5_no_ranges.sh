@@ -28,4 +28,3 @@ run_round_robin S5 "$NGINX_BASE_URL/f"
 report S5 "S5: $(human_bytes "$SOURCE_SIZE"), Range ignored" --baseline raw-socket --baseline curl
 note "Every request gets the whole file (200). \"server sent MiB\" above the file size is what a" \
   "tool fetched and threw away."
-log "results saved to $RESULTS_FILE"

@@ -54,4 +54,3 @@ add_tool aria2c-j16 16 'aria2c -q --check-certificate=false -j16 -i "$LIST" -d "
 add_tool wget2-t16 16 'wget2 -q --no-check-certificate --max-threads=16 -i "$LIST" -P "$OUT_DIR"'
 run_round_robin S6b "$NGINX_BASE_URL/small/f00000"
 report S6b "S6b: $COUNT × $(human_bytes "$(to_bytes "$FILE_SIZE")") files over TLS" --protocol
-log "results saved to $RESULTS_FILE"

@@ -21,4 +21,3 @@ add_tool raw-socket 1 --raw "$RAW_READ"
 run_round_robin single "$NGINX_BASE_URL/f"
 report single "One connection, $(human_bytes "$SOURCE_SIZE"), no rate limit" \
   --baseline curl --baseline raw-socket --check spate:curl:90
-log "results saved to $RESULTS_FILE"
