@@ -26,10 +26,6 @@ constexpr int kIdleGiveUpMs = 60'000;  // keep-alive connections idle this long 
 constexpr std::size_t kMaxHeadSize = 64 * 1024;
 constexpr std::int64_t kMaxRequestBody = 1 << 20;
 
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::runtime_error("HttpServer: " + what + ": " + std::strerror(errno));
-}
-
 void close_fd(int& fd) {
   if (fd >= 0) close(fd);
   fd = -1;
@@ -50,26 +46,18 @@ std::string RecordedRequest::header(std::string_view lower_name) const {
 }
 
 HttpServer::HttpServer() {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno("pipe2");
-  wake_read_fd_ = pipe_fds[0];
-  wake_write_fd_ = pipe_fds[1];
+  listen_fd_ = listen_on_loopback(port_, 512);
   try {
-    listen_fd_ = listen_on_loopback(port_, 512);
     accept_thread_ = std::thread([this] { accept_loop(); });
   } catch (...) {
     close_fd(listen_fd_);
-    close_fd(wake_read_fd_);
-    close_fd(wake_write_fd_);
     throw;
   }
 }
 
 HttpServer::~HttpServer() {
   stopping_.store(true);
-  const char byte = 1;
-  // The pipe stays readable from now on, which ends every poll() of every thread.
-  [[maybe_unused]] const ssize_t written = write(wake_write_fd_, &byte, 1);
+  wake_.wake();  // the pipe stays readable from now on: every poll() of every thread ends
   if (accept_thread_.joinable()) accept_thread_.join();
   // Only this thread touches connections_ from here on (the accept thread reaped it before).
   {
@@ -82,8 +70,6 @@ HttpServer::~HttpServer() {
     if (connection->thread.joinable()) connection->thread.join();
   }
   close_fd(listen_fd_);
-  close_fd(wake_read_fd_);
-  close_fd(wake_write_fd_);
 }
 
 std::string HttpServer::url(std::string_view path) const {
@@ -135,9 +121,9 @@ void HttpServer::reset_stats() {
 }
 
 void HttpServer::accept_loop() {
-  const StopToken stop{wake_read_fd_, &stopping_};
+  const StopToken stop{wake_.read_fd, &stopping_};
   while (!stop.stop_requested()) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_read_fd_, POLLIN, 0}};
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_.read_fd, POLLIN, 0}};
     const int ready = poll(fds, 2, kAcceptPollMs);
     if (stop.stop_requested()) break;
     reap_finished_connections();
@@ -189,7 +175,7 @@ void HttpServer::reap_finished_connections() {
 }
 
 void HttpServer::serve_connection(Connection& connection) {
-  const StopToken stop{wake_read_fd_, &stopping_};
+  const StopToken stop{wake_.read_fd, &stopping_};
   const int fd = connection.fd;  // this thread owns the descriptor until it closes it below
   std::string buffer;
   bool reset = false;
@@ -300,7 +286,7 @@ void HttpServer::finish(int connection_id) {
 }
 
 bool HttpServer::answer(int fd, int connection_id, const ParsedRequest& request, bool& reset) {
-  const StopToken stop{wake_read_fd_, &stopping_};
+  const StopToken stop{wake_.read_fd, &stopping_};
   const bool head = request.method == "HEAD";
   const bool keep_alive = request.keep_alive();
   FaultPlan plan;

@@ -11,6 +11,7 @@
 
 #include "support/fault_plan.h"
 #include "support/http_request.h"
+#include "support/socket_io.h"
 
 #include <atomic>
 #include <cstdint>
@@ -86,8 +87,7 @@ class HttpServer {
   void forget_abandoned_requests();
 
   int listen_fd_ = -1;
-  int wake_read_fd_ = -1;  // readable once stopping_ is set: ends every poll()
-  int wake_write_fd_ = -1;
+  WakePipe wake_;  // readable once stopping_ is set: ends every poll()
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::thread accept_thread_;

@@ -24,10 +24,6 @@ constexpr int kHandshakeGiveUpMs = 10'000;  // a client that never finishes its 
 constexpr int kIdleGiveUpMs = 60'000;       // a tunnel silent both ways this long is closed
 constexpr std::size_t kMaxHeadSize = 64 * 1024;
 
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::runtime_error("ProxyServer: " + what + ": " + std::strerror(errno));
-}
-
 void close_fd(int& fd) {
   if (fd >= 0) close(fd);
   fd = -1;
@@ -92,33 +88,23 @@ struct ProxyServer::Client {
 };
 
 ProxyServer::ProxyServer() {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno("pipe2");
-  wake_read_fd_ = pipe_fds[0];
-  wake_write_fd_ = pipe_fds[1];
+  listen_fd_ = listen_on_loopback(port_, 128);
   try {
-    listen_fd_ = listen_on_loopback(port_, 128);
     accept_thread_ = std::thread([this] { accept_loop(); });
   } catch (...) {
     close_fd(listen_fd_);
-    close_fd(wake_read_fd_);
-    close_fd(wake_write_fd_);
     throw;
   }
 }
 
 ProxyServer::~ProxyServer() {
   stopping_.store(true);
-  const char byte = 1;
-  // The pipe stays readable from now on, which ends every poll() of every thread.
-  [[maybe_unused]] const ssize_t written = write(wake_write_fd_, &byte, 1);
+  wake_.wake();  // the pipe stays readable from now on: every poll() of every thread ends
   if (accept_thread_.joinable()) accept_thread_.join();
   for (const auto& client : clients_) {
     if (client->thread.joinable()) client->thread.join();
   }
   close_fd(listen_fd_);
-  close_fd(wake_read_fd_);
-  close_fd(wake_write_fd_);
 }
 
 std::string ProxyServer::url(std::string_view scheme) const {
@@ -138,7 +124,7 @@ std::size_t ProxyServer::record(ProxiedConnection connection) {
 
 void ProxyServer::accept_loop() {
   while (!stopping_.load()) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_read_fd_, POLLIN, 0}};
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_.read_fd, POLLIN, 0}};
     const int ready = poll(fds, 2, kPollSliceMs);
     if (stopping_.load()) break;
     if (ready <= 0 || (fds[0].revents & POLLIN) == 0) continue;
@@ -159,7 +145,7 @@ void ProxyServer::accept_loop() {
 }
 
 void ProxyServer::serve(Client& client) {
-  const StopToken stop{wake_read_fd_, &stopping_};
+  const StopToken stop{wake_.read_fd, &stopping_};
   std::string buffer;
   if (receive_at_least(client.fd, buffer, 1, stop)) {
     if (buffer[0] == '\x05') {
@@ -172,7 +158,7 @@ void ProxyServer::serve(Client& client) {
 }
 
 void ProxyServer::serve_http(Client& client, std::string buffer) {
-  const StopToken stop{wake_read_fd_, &stopping_};
+  const StopToken stop{wake_.read_fd, &stopping_};
   std::size_t head_end = std::string::npos;
   for (int waited = 0; (head_end = buffer.find("\r\n\r\n")) == std::string::npos;
        waited += kPollSliceMs) {
@@ -238,7 +224,7 @@ void ProxyServer::serve_http(Client& client, std::string buffer) {
 }
 
 void ProxyServer::serve_socks5(Client& client, std::string buffer) {
-  const StopToken stop{wake_read_fd_, &stopping_};
+  const StopToken stop{wake_.read_fd, &stopping_};
   // Greeting: VER NMETHODS METHODS...; only "no authentication" (0) is offered back.
   if (!receive_at_least(client.fd, buffer, 2, stop)) return;
   const auto methods = static_cast<unsigned char>(buffer[1]);
@@ -291,7 +277,7 @@ void ProxyServer::serve_socks5(Client& client, std::string buffer) {
 void ProxyServer::tunnel(Client& client, std::size_t record_index, std::uint16_t port,
                          std::string to_target, std::string to_client,
                          const std::string& on_failure) {
-  const StopToken stop{wake_read_fd_, &stopping_};
+  const StopToken stop{wake_.read_fd, &stopping_};
   int target = connect_loopback(port);
   if (target < 0) {
     send_all(client.fd, on_failure.data(), on_failure.size(), stop);
@@ -306,7 +292,7 @@ void ProxyServer::tunnel(Client& client, std::size_t record_index, std::uint16_t
   int idle_ms = 0;
   bool open = true;
   while (open && !stop.stop_requested() && idle_ms < kIdleGiveUpMs) {
-    pollfd fds[3] = {{client.fd, POLLIN, 0}, {target, POLLIN, 0}, {wake_read_fd_, POLLIN, 0}};
+    pollfd fds[3] = {{client.fd, POLLIN, 0}, {target, POLLIN, 0}, {wake_.read_fd, POLLIN, 0}};
     const int ready = poll(fds, 3, kPollSliceMs);
     if (ready < 0 && errno != EINTR) break;
     if (ready <= 0) {

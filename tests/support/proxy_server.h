@@ -12,6 +12,8 @@
 // Ownership: the proxy owns its listener, connections and threads; the destructor stops them all.
 #pragma once
 
+#include "support/socket_io.h"
+
 #include <atomic>
 #include <cstdint>
 #include <list>
@@ -61,8 +63,7 @@ class ProxyServer {
   std::size_t record(ProxiedConnection connection);  // index into connections_
 
   int listen_fd_ = -1;
-  int wake_read_fd_ = -1;
-  int wake_write_fd_ = -1;
+  WakePipe wake_;  // readable once stopping_ is set: ends every poll()
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::thread accept_thread_;

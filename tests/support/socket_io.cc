@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -106,6 +107,23 @@ void arm_reset_on_close(int fd) {
   option.l_onoff = 1;
   option.l_linger = 0;
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof option);
+}
+
+WakePipe::WakePipe() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+  read_fd = fds[0];
+  write_fd = fds[1];
+}
+
+WakePipe::~WakePipe() {
+  close(read_fd);
+  close(write_fd);
+}
+
+void WakePipe::wake() const {
+  const char byte = 1;
+  [[maybe_unused]] const ssize_t written = write(write_fd, &byte, 1);
 }
 
 int listen_on_loopback(std::uint16_t& port, int backlog) {

@@ -37,6 +37,18 @@ void wait_for_peer_close(int fd, const StopToken& stop);
 // Makes the next close() of `fd` send RST instead of FIN (SO_LINGER with a zero timeout).
 void arm_reset_on_close(int fd);
 
+// A pipe that becomes readable, for good, when wake() is called: every thread that polls its
+// read_fd stops waiting. Owns both descriptors. Throws std::system_error when it cannot be made.
+struct WakePipe {
+  WakePipe();
+  ~WakePipe();
+  WakePipe(const WakePipe&) = delete;
+  WakePipe& operator=(const WakePipe&) = delete;
+  void wake() const;
+  int read_fd = -1;
+  int write_fd = -1;
+};
+
 // A non-blocking listening socket on 127.0.0.1 with a port the kernel picks (no pick-then-bind
 // race); the port is stored in `port`. Throws std::system_error on failure.
 int listen_on_loopback(std::uint16_t& port, int backlog);
