@@ -177,6 +177,13 @@ void Job::start_probe() {
     // "Range: bytes=N-": a 206 tells size and Range support at once. N is 0, or the first byte
     // a resumed download still lacks; then If-Range makes a changed file come back whole (200).
     request.range_begin = resume_ ? resume_->first_missing() : 0;
+    if (task_.options.split > 1) {
+      // A split download asks for no more than the smallest segment: an open-ended response
+      // would run past the first segment into the others, and cutting it off wastes what is in
+      // flight and the connection. The connection then carries the rest of the first segment.
+      request.range_end =
+          request.range_begin + std::max<std::int64_t>(1, task_.options.min_split_size);
+    }
     if (resume_) request.if_range = resume_->validators.if_range();
     if (if_modified_since_) request.http.if_modified_since = if_modified_since_;
   }
@@ -186,9 +193,20 @@ void Job::start_probe() {
 void Job::start_segments() {
   const int wanted = std::max(1, task_.options.split);
   const std::int64_t min_split = std::max<std::int64_t>(1, task_.options.min_split_size);
+  // Steal only a remainder that a connection at the mean rate so far needs more than
+  // kStealHorizon to fetch: a steal cuts the victim's response short, which costs what it has in
+  // flight and its connection. (A connection much slower than the rest is replaced by
+  // check_health instead.)
+  const double elapsed = std::chrono::duration<double>(context_.now() - segmented_at_).count();
+  const double connection_rate =
+      elapsed > 0
+          ? static_cast<double>(map_->done_bytes() - done_when_segmented_) / elapsed / wanted
+          : 0;
+  const auto min_steal = static_cast<std::int64_t>(
+      connection_rate * std::chrono::duration<double>(kStealHorizon).count());
   while (connections() < wanted && !fatal_) {
     Worker& worker = idle_worker();
-    const auto range = map_->assign(worker.id, min_split);
+    const auto range = map_->assign(worker.id, min_split, min_steal);
     if (!range) break;
     net::Request request = base_request();
     request.range_begin = range->begin;
@@ -310,6 +328,8 @@ void Job::begin_segmented(std::int64_t size, const net::ResponseHead& head) {
   }
   last_health_check_ = context_.now();
   last_state_save_ = context_.now();
+  segmented_at_ = context_.now();
+  done_when_segmented_ = map_->done_bytes();
   map_->plan(std::max(1, task_.options.split),
              std::max<std::int64_t>(1, task_.options.min_split_size));
   if (!pieces_) {

@@ -124,8 +124,11 @@ class Job {
   Clock::time_point not_before_{};
   Clock::time_point started_at_{};
   Clock::time_point last_health_check_{};
-  double peak_connection_rate_ = 0;  // best bytes/s one connection reached in a health sample
+  double peak_connection_rate_ = 0;       // best bytes/s one connection reached in a health sample
+  Clock::time_point segmented_at_{};      // when the size became known (begin_segmented)
+  std::int64_t done_when_segmented_ = 0;  // bytes a resumed download already had then
   static constexpr std::chrono::milliseconds kHealthInterval{500};
+  static constexpr std::chrono::milliseconds kStealHorizon{500};
   std::optional<std::chrono::seconds> retry_after_;
 };
 

@@ -76,7 +76,8 @@ void SegmentMap::plan(int count, std::int64_t min_split) {
   }
 }
 
-std::optional<ByteRange> SegmentMap::assign(WorkerId worker, std::int64_t min_split) {
+std::optional<ByteRange> SegmentMap::assign(WorkerId worker, std::int64_t min_split,
+                                            std::int64_t min_steal) {
   if (!prepare_new_owner(worker)) return std::nullopt;
 
   if (!free_.empty()) {
@@ -93,7 +94,7 @@ std::optional<ByteRange> SegmentMap::assign(WorkerId worker, std::int64_t min_sp
   Worker* victim = nullptr;
   for (Worker& w : workers_) {
     const std::int64_t rem = w.end - w.pos;
-    if (rem / 2 < min_size) continue;
+    if (rem / 2 < min_size || rem < min_steal) continue;
     if (victim == nullptr || rem > victim->end - victim->pos ||
         (rem == victim->end - victim->pos && w.pos < victim->pos)) {
       victim = &w;

@@ -41,11 +41,14 @@ class SegmentMap {
   // Gives `worker` its next range, or nullopt when nothing is worth taking:
   //  (1) the lowest-offset free chunk, whole; else
   //  (2) a steal: the upper half of the largest remainder [pos, end) of another worker (ties: the
-  //      lowest pos), split at pos + ceil(remaining / 2), only when remaining >= 2 * min_split;
-  //      the victim's end shrinks to the split point.
+  //      lowest pos), split at pos + ceil(remaining / 2), only when remaining >= 2 * min_split and
+  //      remaining >= min_steal; the victim's end shrinks to the split point.
+  // min_steal lets the caller refuse steals that cost more than they save (the victim's response
+  // must be cut at the split point, which throws away what it has in flight).
   // `worker` must own nothing: if it is registered with pos == end it is released first; if it
   // still owns bytes, nothing changes and nullopt is returned.
-  std::optional<ByteRange> assign(WorkerId worker, std::int64_t min_split);
+  std::optional<ByteRange> assign(WorkerId worker, std::int64_t min_split,
+                                  std::int64_t min_steal = 0);
 
   // Takes over the whole remainder [pos, end) of `victim` (stalled or crawling) for `thief`, which
   // must own nothing (same rule as assign()). The victim's end becomes its pos; it stays registered

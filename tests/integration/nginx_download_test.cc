@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+
 namespace spate::testing {
 namespace {
 
@@ -60,6 +63,37 @@ TEST_F(NginxDownloadTest, PerConnectionRateLimitIsSplitAcross) {
   ASSERT_TRUE(result.exited(0)) << result.describe();
   EXPECT_EQ(file_sha256(out.path() / "slow.bin"), content_sha256(9, kSize));
   EXPECT_GE(nginx.wait_for_entries(6).size(), 6U);
+}
+
+TEST_F(NginxDownloadTest, SplitDownloadIsSentEachByteOnce) {
+  // Paced (nginx sends a second's worth at once, then 4 MB/s) so that no connection finishes
+  // early enough to steal from another: then nothing may be sent twice.
+  constexpr std::int64_t kSize = 24 * 1024 * 1024;
+  write_content_file(docroot.path() / "once.bin", 13, kSize);
+  NginxServer nginx(docroot.path(), {.limit_rate = 4'000'000});
+  const auto result = spate({"-s", "4", "-k", "1M", nginx.url("once.bin")});
+  ASSERT_TRUE(result.exited(0)) << result.describe();
+  EXPECT_EQ(file_sha256(out.path() / "once.bin"), content_sha256(13, kSize));
+  const auto log = nginx.wait_for_entries(5);
+  std::int64_t sent = 0;
+  std::set<std::uint64_t> connections;
+  for (const auto& entry : log) {
+    sent += entry.body_bytes_sent;
+    connections.insert(entry.connection);
+  }
+  EXPECT_EQ(sent, kSize) << nginx.access_log();
+  EXPECT_EQ(connections.size(), 4U) << nginx.access_log();
+  // The probe asks for one minimum segment; its connection then carries the rest of segment 0.
+  const auto probe = std::find_if(log.begin(), log.end(), [](const AccessLogEntry& entry) {
+    return entry.range == "bytes=0-1048575";
+  });
+  ASSERT_NE(probe, log.end()) << nginx.access_log();
+  EXPECT_EQ(probe->body_bytes_sent, 1024 * 1024);
+  const auto rest = std::find_if(log.begin(), log.end(), [](const AccessLogEntry& entry) {
+    return entry.range.starts_with("bytes=1048576-");
+  });
+  ASSERT_NE(rest, log.end()) << nginx.access_log();
+  EXPECT_EQ(rest->connection, probe->connection);
 }
 
 TEST_F(NginxDownloadTest, RemoteTimeThenConditionalGetSkipsAnUnchangedFile) {

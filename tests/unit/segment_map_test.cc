@@ -216,6 +216,21 @@ TEST(SegmentMapTest, NoStealBelowTwiceMinSplit) {
   }
 }
 
+TEST(SegmentMapTest, NoStealOfARemainderBelowMinSteal) {
+  SegmentMap map(100);
+  map.plan(2, 1);
+  ASSERT_EQ(map.assign(0, 1), (ByteRange{0, 50}));
+  ASSERT_EQ(map.assign(1, 1), (ByteRange{50, 100}));
+  EXPECT_EQ(map.advance(1, 20), 20);  // remainders: 50 and 30
+  EXPECT_EQ(map.assign(2, 1, 51), std::nullopt);
+  EXPECT_EQ(map.end(0), 50);
+  // 50 is enough: the largest remainder is split; the smaller one is not a candidate.
+  EXPECT_EQ(map.assign(2, 1, 50), (ByteRange{25, 50}));
+  EXPECT_EQ(map.assign(3, 1, 31), std::nullopt);
+  EXPECT_EQ(map.assign(3, 1, 30), (ByteRange{85, 100}));
+  EXPECT_TRUE(valid(map));
+}
+
 TEST(SegmentMapTest, AdvanceClipsAtAShrunkEnd) {
   SegmentMap map(100);
   ASSERT_EQ(map.assign(0, 1), (ByteRange{0, 100}));
