@@ -50,6 +50,19 @@ struct HttpOptions {
   // TLS (for the server and for an https proxy). Verification is on by default.
   bool verify_tls = true;      // false: accept any certificate and host name (--insecure)
   std::string ca_certificate;  // PEM bundle to trust instead of the system store
+  // An https proxy's own TLS: with verify_tls true, verify_proxy_tls false accepts any proxy
+  // certificate (--proxy-insecure); proxy_ca_certificate, when set, is trusted for the proxy
+  // instead of ca_certificate (which otherwise applies to the proxy too).
+  bool verify_proxy_tls = true;
+  std::string proxy_ca_certificate;
+
+  // SFTP. Keys for public-key authentication (libcurl derives the public key from the private
+  // one when ssh_public_key is empty) and the OpenSSH known_hosts file the server's host key must
+  // be listed in (empty: ~/.ssh/known_hosts, as curl does; an unlisted host is refused).
+  // verify_tls = false (--insecure) skips the host key check, as in curl.
+  std::string ssh_private_key;
+  std::string ssh_public_key;
+  std::string ssh_known_hosts;
   HttpVersion http_version = HttpVersion::Auto;
 
   // Conditional download. When set, requests carry "If-Modified-Since: <time>"; a 304 answer

@@ -71,6 +71,25 @@ void add_http_flags(CLI::App& app, HttpOptions& http) {
   app.add_option("--ca-certificate,--cacert", http.ca_certificate,
                  "Trust the certificates in this PEM file instead of the system store")
       ->group(group);
+  app.add_option("--proxy-ca-certificate,--proxy-cacert", http.proxy_ca_certificate,
+                 "Trust the certificates in this PEM file for an https proxy (default: those of "
+                 "--ca-certificate, else the system store)")
+      ->group(group);
+  app.add_flag_callback(
+         "--proxy-insecure", [&http] { http.verify_proxy_tls = false; },
+         "Accept any TLS certificate and host name from an https proxy (the server's is still "
+         "checked)")
+      ->group(group);
+  app.add_option("--ssh-private-key", http.ssh_private_key,
+                 "SFTP: private key file for public-key authentication")
+      ->group(group);
+  app.add_option("--ssh-public-key", http.ssh_public_key,
+                 "SFTP: public key file (default: derived from the private key)")
+      ->group(group);
+  app.add_option("--ssh-known-hosts", http.ssh_known_hosts,
+                 "SFTP: OpenSSH known_hosts file the server's host key must be in (default "
+                 "~/.ssh/known_hosts; --insecure skips the check)")
+      ->group(group);
   app.add_flag_callback(
          "--http1.1", [&http] { http.http_version = HttpVersion::Http11; },
          "Use HTTP/1.1 even where the server offers HTTP/2 (by default HTTP/2 is used over TLS "
@@ -93,6 +112,12 @@ Result<void> check_http_flags(const HttpOptions& http) {
   if (auto ok = readable_file(http.load_cookies, "--load-cookies"); !ok) return ok;
   if (auto ok = readable_file(http.ca_certificate, "--ca-certificate"); !ok) return ok;
   if (auto ok = readable_file(http.netrc_file, "--netrc-file"); !ok) return ok;
+  if (auto ok = readable_file(http.proxy_ca_certificate, "--proxy-ca-certificate"); !ok) {
+    return ok;
+  }
+  if (auto ok = readable_file(http.ssh_private_key, "--ssh-private-key"); !ok) return ok;
+  if (auto ok = readable_file(http.ssh_public_key, "--ssh-public-key"); !ok) return ok;
+  if (auto ok = readable_file(http.ssh_known_hosts, "--ssh-known-hosts"); !ok) return ok;
   if (!http.save_cookies.empty()) {
     std::error_code ec;
     const auto parent = std::filesystem::absolute(http.save_cookies, ec).parent_path();

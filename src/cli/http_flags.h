@@ -1,6 +1,7 @@
 // Command-line flags for spate::HttpOptions (headers, identity, credentials, cookies, proxies,
-// TLS, HTTP version, conditional download), spelled as aria2 and curl spell them. Pure apart
-// from reading files' existence in check_http_flags; thread-compatible (call from one thread).
+// TLS, SFTP keys and known hosts, HTTP version, conditional download), spelled as aria2 and curl
+// spell them. Pure apart from reading files' existence in check_http_flags; thread-compatible
+// (call from one thread).
 #pragma once
 
 #include "spate/error.h"
@@ -14,7 +15,8 @@ namespace spate::cli {
 void add_http_flags(CLI::App& app, HttpOptions& http);
 
 // After app.parse(): checks the values (spate::check_http_options) and that named files exist
-// (cookies to load, CA bundle, netrc file) or can be created (the directory of a cookie jar).
+// (cookies to load, CA bundles, netrc file, SSH keys and known hosts) or can be created (the
+// directory of a cookie jar).
 // The error is a Usage error whose message names the flag.
 Result<void> check_http_flags(const HttpOptions& http);
 

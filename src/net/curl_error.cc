@@ -34,6 +34,14 @@ Error error_from_curl(int curl_code) {
     case CURLE_PARTIAL_FILE:
       kind = ErrorKind::SizeMismatch;
       break;
+    // The server will not (or can no longer) serve from an offset: FTP REST refused, an offset
+    // past the end of the file. Retrying the same range cannot help; starting over from byte 0
+    // can (the new probe learns whether REST works, and falls back to one stream if not).
+    case CURLE_FTP_COULDNT_USE_REST:
+    case CURLE_BAD_DOWNLOAD_RESUME:
+    case CURLE_RANGE_ERROR:
+      kind = ErrorKind::ContentChanged;
+      break;
     default:
       break;
   }

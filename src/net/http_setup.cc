@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <ctime>
@@ -153,19 +154,36 @@ Result<void> apply_http_options(CURL* easy, const HttpOptions& http, curl_slist*
   if (!http.proxy.empty()) options.set(CURLOPT_PROXY, http.proxy.c_str(), "the proxy");
   if (!http.no_proxy.empty()) options.set(CURLOPT_NOPROXY, http.no_proxy.c_str(), "no_proxy");
 
-  // TLS, for the server and for an https proxy alike.
+  // TLS, for the server and for an https proxy. The proxy has its own CA file and switch (curl's
+  // --proxy-cacert, --proxy-insecure); without them the server's settings apply to it too.
   if (!http.verify_tls) {
     options.set(CURLOPT_SSL_VERIFYPEER, 0L, "CURLOPT_SSL_VERIFYPEER");
     options.set(CURLOPT_SSL_VERIFYHOST, 0L, "CURLOPT_SSL_VERIFYHOST");
+  } else if (!http.ca_certificate.empty()) {
+    options.set(CURLOPT_CAINFO, http.ca_certificate.c_str(), "the CA certificate file");
+  }
+  if (!http.verify_tls || !http.verify_proxy_tls) {
     options.set(CURLOPT_PROXY_SSL_VERIFYPEER, 0L, "CURLOPT_PROXY_SSL_VERIFYPEER");
     options.set(CURLOPT_PROXY_SSL_VERIFYHOST, 0L, "CURLOPT_PROXY_SSL_VERIFYHOST");
   } else {
-    if (!http.ca_certificate.empty()) {
-      options.set(CURLOPT_CAINFO, http.ca_certificate.c_str(), "the CA certificate file");
-      options.set(CURLOPT_PROXY_CAINFO, http.ca_certificate.c_str(), "the CA certificate file");
+    const std::string& proxy_ca =
+        http.proxy_ca_certificate.empty() ? http.ca_certificate : http.proxy_ca_certificate;
+    if (!proxy_ca.empty()) {
+      options.set(CURLOPT_PROXY_CAINFO, proxy_ca.c_str(), "the proxy CA certificate file");
     }
-    if (has_sftp()) {
-      const std::string known_hosts = known_hosts_file();
+  }
+
+  // SFTP: public-key authentication and the host key check (skipped by --insecure, as in curl).
+  if (has_sftp()) {
+    if (!http.ssh_private_key.empty()) {
+      options.set(CURLOPT_SSH_PRIVATE_KEYFILE, http.ssh_private_key.c_str(), "the SSH private key");
+    }
+    if (!http.ssh_public_key.empty()) {
+      options.set(CURLOPT_SSH_PUBLIC_KEYFILE, http.ssh_public_key.c_str(), "the SSH public key");
+    }
+    if (http.verify_tls) {
+      const std::string known_hosts =
+          http.ssh_known_hosts.empty() ? known_hosts_file() : http.ssh_known_hosts;
       if (!known_hosts.empty()) {
         options.set(CURLOPT_SSH_KNOWNHOSTS, known_hosts.c_str(), "CURLOPT_SSH_KNOWNHOSTS");
       }
@@ -202,6 +220,36 @@ bool describe_non_http_response(CURL* easy, ResponseHead& head) {
         std::chrono::system_clock::from_time_t(static_cast<std::time_t>(file_time)));
   }
   return true;
+}
+
+Result<void> describe_file_response(const FileTransferFacts& facts, ResponseHead& head) {
+  head.status = 200;
+  head.content_range.clear();
+  head.content_length = facts.length;
+  const std::int64_t begin = facts.range_begin;
+  if (begin < 0) return {};
+  if (facts.seekable && facts.total) {
+    const std::int64_t total = *facts.total;
+    if (begin >= total) {
+      if (begin == 0) {
+        head.content_length = 0;  // an empty file: nothing to split
+        return {};
+      }
+      return make_error(
+          ErrorKind::ContentChanged,
+          fmt::format("the remote file has {} bytes, none from byte {} on", total, begin));
+    }
+    const std::int64_t end = facts.range_end < 0 ? total : std::min(facts.range_end, total);
+    head.status = 206;
+    head.content_range = fmt::format("bytes {}-{}/{}", begin, end - 1, total);
+    head.content_length = end - begin;
+    return {};
+  }
+  if (begin == 0) return {};  // no range support (or no size): one stream from byte 0
+  return make_error(ErrorKind::RangeMismatch,
+                    fmt::format("the server did not tell the file size, so a transfer from byte "
+                                "{} cannot be checked",
+                                begin));
 }
 
 bool scheme_allowed(std::string_view lower_case_scheme) {

@@ -10,6 +10,8 @@
 #include "spate/http_options.h"
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,11 +39,29 @@ Result<void> apply_http_options(CURL* easy, const HttpOptions& http, curl_slist*
 struct ResponseHead;  // net/transfer.h
 
 // For a transfer whose protocol is not HTTP (FTP, FTPS, SFTP), fills `head` as the HTTP answer
-// the Job understands: status 200, Content-Length = libcurl's download size (the whole file after
-// "REST 0", so the Job's in-band probe turns into one single stream), Last-Modified from
-// CURLINFO_FILETIME when the file time was asked for (HttpOptions::remote_time). Valid from the
-// first body byte on. Returns false, and leaves `head` alone, for HTTP(S) transfers.
+// to a request without a range: status 200, Content-Length = libcurl's download size,
+// Last-Modified from CURLINFO_FILETIME when the file time was fetched (the transport asks for it
+// on every FTP and SFTP transfer, so the probe and the segments carry the same validator). Valid
+// from the first body byte on. Returns false, and leaves `head` alone, for HTTP(S) transfers.
 bool describe_non_http_response(CURL* easy, ResponseHead& head);
+
+// What a native FTP/FTPS/SFTP transfer learned before its first body byte.
+struct FileTransferFacts {
+  std::int64_t range_begin = -1;       // as the Request asked; -1: no range
+  std::int64_t range_end = -1;         // exclusive; -1: to the end of the file
+  std::optional<std::int64_t> length;  // libcurl's download size for this transfer
+  std::optional<std::int64_t> total;   // the size of the whole file, when known for certain
+  bool seekable = false;               // the server serves from an offset (FTP REST; SFTP)
+};
+
+// The status, Content-Range and Content-Length of a ranged FTP/SFTP transfer, in the form the Job
+// expects from HTTP (`head` keeps its other fields). Without a range: 200 and `length`. With a
+// range of a seekable file whose total is known: 206 "bytes BEGIN-LAST/TOTAL", LAST the asked end
+// (exclusive end - 1) cut to the file's end, which the transport then enforces; an empty file
+// asked from 0 is a 200 of 0 bytes. Otherwise a range from 0 is an honest 200 (one stream from
+// byte 0), and a range from a later byte is refused: RangeMismatch when the total is unknown,
+// ContentChanged when the range starts past the end (the file shrank). Pure.
+Result<void> describe_file_response(const FileTransferFacts& facts, ResponseHead& head);
 
 // Schemes a download may start with when the URL itself names them: http, https, ftp, ftps, and
 // sftp when libcurl was built with SSH. Redirects stay limited to http and https.

@@ -1,4 +1,7 @@
-// One HTTP(S) request/response over a libcurl easy handle, reported to a TransferSink.
+// One HTTP(S) request/response over a libcurl easy handle, reported to a TransferSink. FTP, FTPS
+// and SFTP transfers are reported in the same HTTP shape: a ranged request gets a 206 with an
+// exact Content-Range when the server can serve from an offset and told the file size, else an
+// honest 200 from byte 0 (see describe_file_response in net/http_setup.h).
 // A Transfer is owned by whoever created it (a Job) and used only on the network thread; it must be
 // removed from its TransferLoop before it is destroyed (TransferLoop does that on completion).
 #pragma once
@@ -14,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using CURL = void;  // libcurl's easy handle type, kept opaque outside src/net/*.cc
@@ -88,7 +92,13 @@ class Transfer {
   void finish(int curl_code) noexcept;
 
  private:
+  enum class Protocol { Http, Ftp, Sftp };  // by the URL's scheme; FTP covers FTPS
+
   Transfer(CURL* easy, TransferSink& sink) : easy_(easy), sink_(sink) {}
+  void set_range(const Request& request);
+  void note_ftp_reply(std::string_view line) noexcept;
+  void describe_file_transfer() noexcept;
+  Error describe_failure(int curl_code) const noexcept;
   static std::size_t header_callback(char* data, std::size_t size, std::size_t count,
                                      void* self) noexcept;
   static std::size_t write_callback(char* data, std::size_t size, std::size_t count,
@@ -98,6 +108,7 @@ class Transfer {
   CURL* easy_;
   TransferSink& sink_;
   ::curl_slist* header_list_ = nullptr;
+  ::curl_slist* prequote_list_ = nullptr;  // FTP: "*REST 0"
   SharedStateRequest shared_state_;
   ResponseHead head_;
   bool head_delivered_ = false;
@@ -105,6 +116,17 @@ class Transfer {
   bool stopped_ = false;          // sink said Stop
   bool failed_ = false;           // sink said Fail
   bool finished_ = false;
+
+  // FTP/SFTP (native, no HTTP status line): what describe_file_transfer needs, and the byte
+  // budget it sets for a 206 so that no byte past the announced range reaches the sink.
+  Protocol protocol_ = Protocol::Http;
+  bool proxy_tls_verified_ = true;  // an https proxy's certificate is checked (describe_failure)
+  std::int64_t range_begin_ = -1;
+  std::int64_t range_end_ = -1;
+  std::vector<std::int64_t> ftp_213_replies_;  // "213 N": MDTM's time, then SIZE's byte count
+  bool ftp_rest_accepted_ = false;             // a "350" reply to REST
+  std::int64_t byte_limit_ = -1;               // -1: no limit
+  std::int64_t delivered_ = 0;
 };
 
 }  // namespace spate::net

@@ -84,10 +84,17 @@ std::string socks_reply(unsigned char code) {
 
 struct ProxyServer::Client {
   int fd = -1;  // owned by the client's thread
+  bool over_tls = false;
   std::thread thread;
 };
 
-ProxyServer::ProxyServer() {
+ProxyServer::ProxyServer() { start(); }
+
+ProxyServer::ProxyServer(const TlsFiles& tls) : tls_(std::make_unique<TlsServerContext>(tls)) {
+  start();
+}
+
+void ProxyServer::start() {
   listen_fd_ = listen_on_loopback(port_, 128);
   try {
     accept_thread_ = std::thread([this] { accept_loop(); });
@@ -145,6 +152,40 @@ void ProxyServer::accept_loop() {
 }
 
 void ProxyServer::serve(Client& client) {
+  if (!tls_) {
+    serve_plain(client);
+    return;
+  }
+  // TLS: the bridge thread terminates it and relays plaintext through a socket pair, whose other
+  // end the plain protocol handlers use as if it were the client's socket.
+  int pair[2] = {-1, -1};
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
+    close_fd(client.fd);
+    return;
+  }
+  const int network_fd = client.fd;
+  const StopToken stop{wake_.read_fd, &stopping_};
+  std::thread bridge;
+  try {
+    bridge = std::thread([this, network_fd, plain = pair[0], stop] {
+      tls_->bridge(network_fd, plain, stop);
+      shutdown(plain, SHUT_RDWR);  // the handler sees the client gone
+    });
+  } catch (const std::system_error&) {
+    close(pair[0]);
+    close(pair[1]);
+    close_fd(client.fd);
+    return;
+  }
+  client.fd = pair[1];
+  client.over_tls = true;
+  serve_plain(client);  // closes pair[1]: the bridge sees the plaintext side gone
+  bridge.join();
+  close(pair[0]);
+  close(network_fd);
+}
+
+void ProxyServer::serve_plain(Client& client) {
   const StopToken stop{wake_.read_fd, &stopping_};
   std::string buffer;
   if (receive_at_least(client.fd, buffer, 1, stop)) {
@@ -178,6 +219,7 @@ void ProxyServer::serve_http(Client& client, std::string buffer) {
     return;
   }
   ProxiedConnection entry;
+  entry.over_tls = client.over_tls;
   entry.target = request->target;
   entry.headers = request->headers;
   std::string host;
@@ -239,6 +281,7 @@ void ProxyServer::serve_socks5(Client& client, std::string buffer) {
   const auto command = static_cast<unsigned char>(buffer[1]);
   const auto address_type = static_cast<unsigned char>(buffer[3]);
   ProxiedConnection entry;
+  entry.over_tls = client.over_tls;
   entry.kind = ProxiedConnection::Kind::Socks5;
   std::string host;
   std::size_t address_end = 0;

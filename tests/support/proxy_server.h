@@ -4,6 +4,8 @@
 //     absolute URI ("GET http://host:port/path HTTP/1.1"), forwarded in origin form with
 //     "Connection: close" (one request per proxy connection);
 //   - SOCKS5 without authentication (CONNECT only), with an IPv4 address or a host name.
+// With TLS files it is an https proxy: every client connection starts with a TLS handshake
+// (support/tls_stream.h) and the protocols above run inside it.
 // It connects only to loopback targets (127.0.0.0/8 or "localhost"); anything else is refused
 // (403 / SOCKS "not allowed"), so a test can never send traffic off the machine. It records every
 // connection it relayed.
@@ -13,6 +15,7 @@
 #pragma once
 
 #include "support/socket_io.h"
+#include "support/tls_stream.h"
 
 #include <atomic>
 #include <cstdint>
@@ -35,17 +38,22 @@ struct ProxiedConnection {
   bool refused = false;  // the target was not on loopback (or unparsable)
   std::map<std::string, std::string> headers;  // HTTP kinds: request headers, lower-case names
   std::int64_t bytes_to_client = 0;            // relayed from the target to the client so far
+  bool over_tls = false;                       // the client spoke to the proxy through TLS
 };
 
 class ProxyServer {
  public:
   ProxyServer();  // binds 127.0.0.1:0 and starts serving; throws std::runtime_error on failure
+  // An https proxy presenting `tls` (e.g. write_self_signed_certificate); throws as above, and
+  // when libssl or the files cannot be loaded.
+  explicit ProxyServer(const TlsFiles& tls);
   ~ProxyServer();
   ProxyServer(const ProxyServer&) = delete;
   ProxyServer& operator=(const ProxyServer&) = delete;
 
   std::uint16_t port() const { return port_; }
-  // "SCHEME://127.0.0.1:PORT", e.g. url("socks5h"); the same port serves every protocol.
+  // "SCHEME://127.0.0.1:PORT", e.g. url("socks5h"); the same port serves every protocol
+  // (url("https") for a TLS proxy).
   std::string url(std::string_view scheme = "http") const;
   std::vector<ProxiedConnection> connections() const;  // in arrival order
 
@@ -62,6 +70,10 @@ class ProxyServer {
               std::string to_client, const std::string& on_failure);
   std::size_t record(ProxiedConnection connection);  // index into connections_
 
+  void start();
+  void serve_plain(Client& client);
+
+  std::unique_ptr<TlsServerContext> tls_;  // set: every client connection is TLS
   int listen_fd_ = -1;
   WakePipe wake_;  // readable once stopping_ is set: ends every poll()
   std::uint16_t port_ = 0;

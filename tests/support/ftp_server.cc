@@ -1,0 +1,150 @@
+#include "support/ftp_server.h"
+
+#include <arpa/inet.h>
+#include <charconv>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <netinet/in.h>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace spate::testing {
+namespace {
+
+// argv: PORT ROOT LOG REST(0/1) SIZE(0/1). Logs "SESSION CMD ARG" per command and "SESSION REPLY
+// CODE" per REST answer, one flushed line each.
+constexpr std::string_view kScript = R"PY(
+import sys
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+
+port, root, log_path, rest, size = sys.argv[1:6]
+log = open(log_path, "a", buffering=1)
+
+class Handler(FTPHandler):
+    def pre_process_command(self, line, cmd, arg):
+        log.write("%d %s %s\n" % (self.remote_port, cmd, arg or ""))
+        FTPHandler.pre_process_command(self, line, cmd, arg)
+
+    def ftp_REST(self, line):
+        if rest == "0":
+            self.respond("502 Command not implemented.")
+            log.write("%d REPLY 502\n" % self.remote_port)
+        else:
+            FTPHandler.ftp_REST(self, line)
+            log.write("%d REPLY 350\n" % self.remote_port)
+
+    def ftp_SIZE(self, path):
+        if size == "0":
+            self.respond("502 Command not implemented.")
+        else:
+            FTPHandler.ftp_SIZE(self, path)
+
+authorizer = DummyAuthorizer()
+authorizer.add_anonymous(root)
+Handler.authorizer = authorizer
+FTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
+)PY";
+
+std::uint16_t free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  const bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  if (fd >= 0) close(fd);
+  if (!ok) throw std::runtime_error("FtpServer: cannot find a free port");
+  return ntohs(address.sin_port);
+}
+
+bool accepts(std::uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+bool FtpServer::available() {
+  return run_process({"/usr/bin/python3", "-c", "import pyftpdlib"}).exited(0);
+}
+
+FtpServer::FtpServer(std::filesystem::path root, FtpServerOptions options) {
+  const auto script = dir_.path() / "ftpd.py";
+  std::ofstream(script) << kScript;
+  for (int attempt = 0; attempt < 3 && !child_; ++attempt) {
+    port_ = options.port != 0 ? options.port : free_port();
+    ProcessOptions process;
+    process.time_limit = std::chrono::minutes(5);
+    child_.emplace(ChildProcess::start({"/usr/bin/python3", script.string(), std::to_string(port_),
+                                        root.string(), (dir_.path() / "commands.log").string(),
+                                        options.rest ? "1" : "0", options.size ? "1" : "0"},
+                                       process));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!accepts(port_) && !child_->finished() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!accepts(port_)) child_.reset();  // the port was taken meanwhile: try another
+  }
+  if (!child_) throw std::runtime_error("FtpServer: pyftpdlib did not start");
+}
+
+std::string FtpServer::url(std::string_view path) const {
+  if (path.starts_with('/')) path.remove_prefix(1);
+  return "ftp://127.0.0.1:" + std::to_string(port_) + "/" + std::string(path);
+}
+
+std::vector<FtpCommand> FtpServer::commands() const {
+  std::vector<FtpCommand> commands;
+  std::ifstream log(dir_.path() / "commands.log");
+  std::string line;
+  for (int lines = 0; lines < 100'000 && std::getline(log, line); ++lines) {
+    std::istringstream fields(line);
+    FtpCommand command;
+    if (!(fields >> command.session >> command.name)) continue;
+    std::getline(fields >> std::ws, command.argument);
+    commands.push_back(std::move(command));
+  }
+  return commands;
+}
+
+std::vector<std::int64_t> FtpServer::accepted_rest_offsets() const {
+  std::vector<std::int64_t> offsets;
+  std::map<int, std::int64_t> pending;  // per session: the last REST, until its REPLY line
+  for (const FtpCommand& command : commands()) {
+    if (command.name == "REST") {
+      std::int64_t offset = -1;
+      const auto& text = command.argument;
+      std::from_chars(text.data(), text.data() + text.size(), offset);
+      pending[command.session] = offset;
+    } else if (command.name == "REPLY" && pending.contains(command.session)) {
+      if (command.argument == "350") offsets.push_back(pending[command.session]);
+      pending.erase(command.session);
+    }
+  }
+  return offsets;
+}
+
+int FtpServer::retr_sessions() const {
+  std::set<int> sessions;
+  for (const FtpCommand& command : commands()) {
+    if (command.name == "RETR") sessions.insert(command.session);
+  }
+  return static_cast<int>(sessions.size());
+}
+
+}  // namespace spate::testing
