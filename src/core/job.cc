@@ -333,7 +333,7 @@ void Job::begin_segmented(std::int64_t size, const net::ResponseHead& head) {
   map_->plan(std::max(1, task_.options.split),
              std::max<std::int64_t>(1, task_.options.min_split_size));
   if (!pieces_) {
-    if (auto reserved = part_.preallocate(size); !reserved) fatal_ = reserved.error();
+    reserve_space(size);
   }
   state_ = State::Downloading;
   emit_started();
@@ -347,10 +347,18 @@ void Job::begin_single_stream(const net::ResponseHead& head) {
   validators_ = {head.etag, head.last_modified};
   stream_written_ = 0;
   if (size_) {
-    if (auto reserved = part_.preallocate(*size_); !reserved) fatal_ = reserved.error();
+    reserve_space(*size_);
   }
   state_ = State::Downloading;
   emit_started();
+}
+
+void Job::reserve_space(std::int64_t size) {
+  // Reserving space finds a full disk before the transfer and keeps segments written out of order
+  // from fragmenting the file. A small file is written in a write or two: the call would only
+  // cost time (it was the largest single syscall cost on lists of small files).
+  if (size < kReserveFrom) return;
+  if (auto reserved = part_.preallocate(size); !reserved) fatal_ = reserved.error();
 }
 
 void Job::accept_head_probe(const net::ResponseHead& head) {

@@ -59,6 +59,7 @@ class Job {
   void accept_head_probe(const net::ResponseHead& head);
   void begin_segmented(std::int64_t size, const net::ResponseHead& head);
   void begin_single_stream(const net::ResponseHead& head);
+  void reserve_space(std::int64_t size);  // fallocate NAME.part, for files worth it
   void record_failure(Worker& worker, Error error);
   Result<void> store(std::int64_t offset, std::span<const char> data);
 
@@ -129,6 +130,7 @@ class Job {
   std::int64_t done_when_segmented_ = 0;  // bytes a resumed download already had then
   static constexpr std::chrono::milliseconds kHealthInterval{500};
   static constexpr std::chrono::milliseconds kStealHorizon{500};
+  static constexpr std::int64_t kReserveFrom = 1 << 20;  // bytes
   std::optional<std::chrono::seconds> retry_after_;
 };
 

@@ -16,7 +16,16 @@
 namespace spate::storage {
 
 Result<PartFile> PartFile::open(std::filesystem::path path, bool truncate) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Create it exclusively first, so the caller learns whether it existed without another syscall;
+  // then open what is there. Bounded: the file may vanish and reappear between the two calls.
+  int fd = -1;
+  bool created = false;
+  for (int attempt = 0; attempt < 3 && fd < 0; ++attempt) {
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    created = fd >= 0;
+    if (fd < 0 && errno == EEXIST) fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT) break;
+  }
   if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     (void)::close(fd);
@@ -42,17 +51,20 @@ Result<PartFile> PartFile::open(std::filesystem::path path, bool truncate) {
     error.sys_errno = err;
     return tl::unexpected(std::move(error));
   }
-  return PartFile(fd, std::move(path));
+  return PartFile(fd, std::move(path), created);
 }
 
 PartFile::PartFile(PartFile&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      path_(std::move(other.path_)),
+      created_(std::exchange(other.created_, false)) {}
 
 PartFile& PartFile::operator=(PartFile&& other) noexcept {
   if (this != &other) {
     discard();
     fd_ = std::exchange(other.fd_, -1);
     path_ = std::move(other.path_);
+    created_ = std::exchange(other.created_, false);
   }
   return *this;
 }

@@ -25,6 +25,8 @@ class PartFile {
   ~PartFile();
 
   bool is_open() const { return fd_ >= 0; }
+  // open() created the file (it did not exist before): it is empty, and nothing can be resumed.
+  bool created() const { return created_; }
   const std::filesystem::path& path() const { return path_; }
 
   // Reserves `size` bytes without writing them (fallocate); on filesystems without fallocate the
@@ -42,9 +44,8 @@ class PartFile {
 
   // Renames the file to `destination` (call sync() first for durability). Without `overwrite`,
   // an existing destination is never replaced: the result is an error with sys_errno EEXIST.
-  Result<void> commit(const std::filesystem::path& destination,
-                      bool overwrite);  // Renames the open file to `path` without replacing
-                                        // anything there (EEXIST otherwise); the
+  Result<void> commit(const std::filesystem::path& destination, bool overwrite);
+  // Renames the open file to `path` without replacing anything there (EEXIST otherwise); the
   // descriptor and its lock move with it.
   Result<void> rename_to(std::filesystem::path path);
   // Closes the descriptor and leaves the file on disk (for resume).
@@ -53,12 +54,14 @@ class PartFile {
   void discard() noexcept;
 
  private:
-  PartFile(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
+  PartFile(int fd, std::filesystem::path path, bool created)
+      : fd_(fd), path_(std::move(path)), created_(created) {}
   void close_fd() noexcept;
   Error file_error(ErrorKind kind, const char* what, int err) const;
 
   int fd_ = -1;
   std::filesystem::path path_;
+  bool created_ = false;
 };
 
 }  // namespace spate::storage
