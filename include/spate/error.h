@@ -17,6 +17,8 @@ enum class ErrorKind {
   Tls,               // TLS handshake or certificate verification failed
   Timeout,           // connect timeout or no data for too long
   HttpStatus,        // the server answered with an error status (http_status says which)
+  AccessDenied,      // FTP/SFTP: the login or the access to the file was refused
+  NotFound,          // FTP/SFTP: the remote file does not exist
   TooManyRedirects,  // redirect limit reached
   Protocol,          // malformed or inconsistent response (bad Content-Range, short body, ...)
   RangeMismatch,     // a 206 whose Content-Range does not match what was asked

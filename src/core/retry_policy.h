@@ -18,8 +18,9 @@ enum class Disposition {
 
 // Transient: connection refused/reset mid-run, timeouts, short bodies, shifted ranges, transport
 // errors, and HTTP 408, 429, 500, 502, 503, 504. Final: every other HTTP status (404, 410, 401,
-// 403, 416, ...), DNS failures, TLS verification, bad URLs, redirect loops, disk and file errors,
-// checksum mismatches, cancellation. A changed remote file restarts the download.
+// 403, 416, ...), FTP/SFTP login or access denied and missing files, DNS failures, TLS
+// verification, bad URLs, redirect loops, disk and file errors, checksum mismatches, cancellation.
+// A changed remote file restarts the download.
 Disposition classify(const Error& error);
 
 // Delay before attempt number `failures + 1`: base * 2^(failures-1), capped at `cap`, with up to

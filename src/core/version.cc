@@ -26,6 +26,10 @@ const char* to_string(ErrorKind kind) noexcept {
       return "timeout";
     case ErrorKind::HttpStatus:
       return "http_status";
+    case ErrorKind::AccessDenied:
+      return "access_denied";
+    case ErrorKind::NotFound:
+      return "not_found";
     case ErrorKind::TooManyRedirects:
       return "too_many_redirects";
     case ErrorKind::Protocol:

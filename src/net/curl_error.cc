@@ -7,6 +7,7 @@ namespace spate::net {
 Error error_from_curl(int curl_code) {
   const auto code = static_cast<CURLcode>(curl_code);
   ErrorKind kind = ErrorKind::Transport;
+  const char* message = curl_easy_strerror(code);
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -42,10 +43,24 @@ Error error_from_curl(int curl_code) {
     case CURLE_RANGE_ERROR:
       kind = ErrorKind::ContentChanged;
       break;
+    // FTP/SFTP refusals that another attempt would only repeat (HTTP has 401, 403 and 404 for
+    // these, which are final too).
+    case CURLE_LOGIN_DENIED:
+      kind = ErrorKind::AccessDenied;
+      message = "login denied: the server refused the user name and password or SSH key";
+      break;
+    case CURLE_REMOTE_ACCESS_DENIED:
+      kind = ErrorKind::AccessDenied;
+      message = "access denied: the server refused access to the remote file";
+      break;
+    case CURLE_REMOTE_FILE_NOT_FOUND:
+      kind = ErrorKind::NotFound;
+      message = "the remote file does not exist";
+      break;
     default:
       break;
   }
-  Error error{kind, curl_easy_strerror(code)};
+  Error error{kind, message};
   error.curl_code = curl_code;
   return error;
 }

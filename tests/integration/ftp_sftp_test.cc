@@ -263,6 +263,24 @@ TEST_F(FtpTest, WithoutRestARangeFromZeroIsTheWholeFileAndALaterOneRestarts) {
   EXPECT_TRUE(later.data.empty());
 }
 
+// Another attempt cannot bring a missing file back: it fails at once, with a clear message.
+TEST_F(FtpTest, MissingFileFailsAfterOneAttempt) {
+  FtpServer ftp(files.path());
+  const auto result = run_spate({"-q", "--max-tries", "5", "--retry-wait", "0.1", "-d",
+                                 out.path().string(), ftp.url("missing.bin")});
+  EXPECT_EQ(result.exit_code, 1) << result.describe();
+  EXPECT_NE(result.err.find("the remote file does not exist (attempts: 1)"), std::string::npos)
+      << result.err;
+  // Every attempt asks for the file's time (MDTM) once. (Attempts may reuse one control
+  // connection, so sessions do not count them.)
+  int mdtm = 0;
+  for (const FtpCommand& command : ftp.commands()) {
+    mdtm += command.name == "MDTM" && command.argument.find("missing.bin") != std::string::npos;
+  }
+  EXPECT_EQ(mdtm, 1);
+  EXPECT_FALSE(fs::exists(out.path() / "missing.bin"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // SFTP
 
@@ -381,6 +399,32 @@ TEST_F(SftpTest, RangedTransfersAreDescribedAsExact206) {
   ASSERT_FALSE(past_end.outcome);
   EXPECT_EQ(core::classify(past_end.outcome.error()), core::Disposition::Restart)
       << past_end.outcome.error().message;
+}
+
+// A key the server does not accept: the login is refused on the first connection, and no other
+// is tried.
+TEST_F(SftpTest, WrongKeyFailsAfterOneAttempt) {
+  write_content_file(files.path() / "f.bin", 57, 1000);
+  const fs::path key = files.path() / "other_key";
+  const auto keygen =
+      run_process({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.string()});
+  ASSERT_TRUE(keygen.exited(0)) << keygen.describe();
+  const auto result =
+      run_spate({"-q", "--max-tries", "5", "--retry-wait", "0.1", "-d", out.path().string(),
+                 "--ssh-private-key", key.string(), "--ssh-known-hosts", known_hosts.string(),
+                 sshd->url(files.path() / "f.bin")});
+  EXPECT_EQ(result.exit_code, 1) << result.describe();
+  EXPECT_NE(result.err.find("login denied"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("(attempts: 1)"), std::string::npos) << result.err;
+  const std::string log = sshd->log();
+  int refused = 0;  // one line per key offered, i.e. per login attempt
+  for (auto at = log.find("Failed publickey for"); at != std::string::npos && refused < 100;
+       at = log.find("Failed publickey for", at + 1)) {
+    ++refused;
+  }
+  EXPECT_EQ(refused, 1) << log;
+  EXPECT_EQ(sshd->accepted_logins(), 0);
+  EXPECT_FALSE(fs::exists(out.path() / "f.bin"));
 }
 
 }  // namespace

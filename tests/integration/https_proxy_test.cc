@@ -24,7 +24,6 @@ class HttpsProxyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!NginxServer::available()) GTEST_SKIP() << "nginx is not installed";
-    if (!TlsServerContext::available()) GTEST_SKIP() << "libssl.so.3 cannot be loaded";
     write_content_file(files.path() / "f.bin", 61, kSize);
     nginx.emplace(files.path(), NginxOptions{.tls_http2 = true});
     proxy_tls = write_self_signed_certificate(proxy_dir.path());

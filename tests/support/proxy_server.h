@@ -45,7 +45,7 @@ class ProxyServer {
  public:
   ProxyServer();  // binds 127.0.0.1:0 and starts serving; throws std::runtime_error on failure
   // An https proxy presenting `tls` (e.g. write_self_signed_certificate); throws as above, and
-  // when libssl or the files cannot be loaded.
+  // when the certificate or key cannot be loaded.
   explicit ProxyServer(const TlsFiles& tls);
   ~ProxyServer();
   ProxyServer(const ProxyServer&) = delete;

@@ -7,8 +7,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <dlfcn.h>
 #include <poll.h>
 #include <stdexcept>
 #include <sys/socket.h>
@@ -19,17 +17,6 @@ namespace {
 constexpr int kPollSliceMs = 200;
 constexpr int kHandshakeGiveUpMs = 10'000;
 constexpr int kIdleGiveUpMs = 60'000;
-
-// A symbol of the loaded libssl as a typed function pointer (dlsym returns an object pointer;
-// memcpy is the portable way to turn it into a function pointer).
-template <class Function>
-Function* symbol(void* library, const char* name) {
-  void* address = library == nullptr ? nullptr : dlsym(library, name);
-  Function* function = nullptr;
-  static_assert(sizeof function == sizeof address);
-  std::memcpy(&function, &address, sizeof function);
-  return function;
-}
 
 // Waits until `fd` is ready for `events` (or the stop pipe wakes); false on stop or time-out.
 bool wait_for(int fd, short events, int timeout_ms, const StopToken& stop) {
@@ -44,37 +31,6 @@ bool wait_for(int fd, short events, int timeout_ms, const StopToken& stop) {
 }
 
 }  // namespace
-
-struct TlsServerContext::Library {
-  void* handle = dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
-  decltype(&TLS_server_method) server_method =
-      symbol<decltype(TLS_server_method)>(handle, "TLS_server_method");
-  decltype(&SSL_CTX_new) ctx_new = symbol<decltype(SSL_CTX_new)>(handle, "SSL_CTX_new");
-  decltype(&SSL_CTX_free) ctx_free = symbol<decltype(SSL_CTX_free)>(handle, "SSL_CTX_free");
-  decltype(&SSL_CTX_use_certificate_chain_file) use_chain =
-      symbol<decltype(SSL_CTX_use_certificate_chain_file)>(handle,
-                                                           "SSL_CTX_use_certificate_chain_file");
-  decltype(&SSL_CTX_use_PrivateKey_file) use_key =
-      symbol<decltype(SSL_CTX_use_PrivateKey_file)>(handle, "SSL_CTX_use_PrivateKey_file");
-  decltype(&SSL_new) ssl_new = symbol<decltype(SSL_new)>(handle, "SSL_new");
-  decltype(&SSL_free) ssl_free = symbol<decltype(SSL_free)>(handle, "SSL_free");
-  decltype(&SSL_set_fd) set_fd = symbol<decltype(SSL_set_fd)>(handle, "SSL_set_fd");
-  decltype(&SSL_accept) accept = symbol<decltype(SSL_accept)>(handle, "SSL_accept");
-  decltype(&SSL_read) read = symbol<decltype(SSL_read)>(handle, "SSL_read");
-  decltype(&SSL_write) write = symbol<decltype(SSL_write)>(handle, "SSL_write");
-  decltype(&SSL_pending) pending = symbol<decltype(SSL_pending)>(handle, "SSL_pending");
-  decltype(&SSL_get_error) get_error = symbol<decltype(SSL_get_error)>(handle, "SSL_get_error");
-  decltype(&SSL_shutdown) shutdown = symbol<decltype(SSL_shutdown)>(handle, "SSL_shutdown");
-
-  bool complete() const {
-    return server_method && ctx_new && ctx_free && use_chain && use_key && ssl_new && ssl_free &&
-           set_fd && accept && read && write && pending && get_error && shutdown;
-  }
-  static const Library& get() {
-    static const Library library;  // never unloaded: threads may still use it at exit
-    return library;
-  }
-};
 
 TlsFiles write_self_signed_certificate(const std::filesystem::path& dir) {
   const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
@@ -105,34 +61,26 @@ TlsFiles write_self_signed_certificate(const std::filesystem::path& dir) {
   return files;
 }
 
-bool TlsServerContext::available() { return Library::get().complete(); }
-
-TlsServerContext::TlsServerContext(const TlsFiles& files) : ssl_(Library::get()) {
-  if (!ssl_.complete()) throw std::runtime_error("TLS: cannot load libssl.so.3");
-  SSL_CTX* context = ssl_.ctx_new(ssl_.server_method());
-  if (context == nullptr) throw std::runtime_error("TLS: SSL_CTX_new failed");
-  context_ = context;
-  if (ssl_.use_chain(context, files.certificate.c_str()) != 1 ||
-      ssl_.use_key(context, files.key.c_str(), SSL_FILETYPE_PEM) != 1) {
-    ssl_.ctx_free(context);
+TlsServerContext::TlsServerContext(const TlsFiles& files)
+    : context_(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free) {
+  if (!context_) throw std::runtime_error("TLS: SSL_CTX_new failed");
+  if (SSL_CTX_use_certificate_chain_file(context_.get(), files.certificate.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(context_.get(), files.key.c_str(), SSL_FILETYPE_PEM) != 1) {
     throw std::runtime_error("TLS: cannot load the certificate or key");
   }
 }
 
-TlsServerContext::~TlsServerContext() { ssl_.ctx_free(static_cast<SSL_CTX*>(context_)); }
-
 bool TlsServerContext::bridge(int network_fd, int plain_fd, const StopToken& stop) const {
-  const std::unique_ptr<SSL, decltype(ssl_.ssl_free)> ssl(
-      ssl_.ssl_new(static_cast<SSL_CTX*>(context_)), ssl_.ssl_free);
-  if (!ssl || ssl_.set_fd(ssl.get(), network_fd) != 1) return false;
+  const std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(context_.get()), &SSL_free);
+  if (!ssl || SSL_set_fd(ssl.get(), network_fd) != 1) return false;
   // Waits for what the last SSL call asked for; false when it failed for good.
   const auto wait_after = [&](int result, int timeout_ms) {
-    const int error = ssl_.get_error(ssl.get(), result);
+    const int error = SSL_get_error(ssl.get(), result);
     if (error == SSL_ERROR_WANT_READ) return wait_for(network_fd, POLLIN, timeout_ms, stop);
     if (error == SSL_ERROR_WANT_WRITE) return wait_for(network_fd, POLLOUT, timeout_ms, stop);
     return false;
   };
-  for (int result = 0; (result = ssl_.accept(ssl.get())) != 1;) {
+  for (int result = 0; (result = SSL_accept(ssl.get())) != 1;) {
     if (!wait_after(result, kHandshakeGiveUpMs)) return false;
   }
   char chunk[16 * 1024];
@@ -140,7 +88,7 @@ bool TlsServerContext::bridge(int network_fd, int plain_fd, const StopToken& sto
   bool open = true;
   while (open && !stop.stop_requested() && idle_ms < kIdleGiveUpMs) {
     pollfd fds[3] = {{network_fd, POLLIN, 0}, {plain_fd, POLLIN, 0}, {stop.wake_fd, POLLIN, 0}};
-    const bool buffered = ssl_.pending(ssl.get()) > 0;
+    const bool buffered = SSL_pending(ssl.get()) > 0;
     const int ready = poll(fds, 3, buffered ? 0 : kPollSliceMs);
     if (ready < 0 && errno != EINTR) break;
     if (ready <= 0 && !buffered) {
@@ -149,11 +97,11 @@ bool TlsServerContext::bridge(int network_fd, int plain_fd, const StopToken& sto
     }
     idle_ms = 0;
     if (buffered || fds[0].revents != 0) {  // network -> plain
-      const int n = ssl_.read(ssl.get(), chunk, sizeof chunk);
+      const int n = SSL_read(ssl.get(), chunk, sizeof chunk);
       if (n > 0) {
         open = send_all(plain_fd, chunk, static_cast<std::size_t>(n), stop) == IoResult::Ok;
       } else {
-        const int error = ssl_.get_error(ssl.get(), n);
+        const int error = SSL_get_error(ssl.get(), n);
         open = error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE;
       }
     }
@@ -162,7 +110,7 @@ bool TlsServerContext::bridge(int network_fd, int plain_fd, const StopToken& sto
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
       if (n <= 0) break;
       for (int sent = 0; open && sent < n;) {
-        const int result = ssl_.write(ssl.get(), chunk + sent, static_cast<int>(n) - sent);
+        const int result = SSL_write(ssl.get(), chunk + sent, static_cast<int>(n) - sent);
         if (result > 0) {
           sent += result;
         } else {
@@ -171,7 +119,7 @@ bool TlsServerContext::bridge(int network_fd, int plain_fd, const StopToken& sto
       }
     }
   }
-  ssl_.shutdown(ssl.get());  // close_notify, best effort
+  SSL_shutdown(ssl.get());  // close_notify, best effort
   return true;
 }
 

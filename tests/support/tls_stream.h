@@ -1,17 +1,14 @@
 // Server-side TLS for test servers: a self-signed certificate for 127.0.0.1, and a bridge that
 // terminates TLS on a network socket and relays the plaintext to a local socket, so a plaintext
-// server (the ProxyServer) serves TLS clients unchanged.
-//
-// The test support library links libcrypto only (tests/CMakeLists.txt), so libssl
-// (libssl.so.3, which libcurl already needs) is loaded at run time with dlopen; available() says
-// whether that worked. Linking OpenSSL::SSL into spate_test_support would let this call OpenSSL
-// directly.
+// server (the ProxyServer) serves TLS clients unchanged. Calls OpenSSL (libssl) directly.
 //
 // Thread-safety: a TlsServerContext is immutable after construction; bridge() may run on many
 // threads at once, each with its own sockets. write_self_signed_certificate is thread-safe.
 #pragma once
 
 #include "support/socket_io.h"
+
+#include <openssl/ssl.h>
 
 #include <filesystem>
 #include <memory>
@@ -29,14 +26,8 @@ TlsFiles write_self_signed_certificate(const std::filesystem::path& dir);
 
 class TlsServerContext {
  public:
-  // Loads libssl and the certificate and key; throws std::runtime_error when it cannot.
+  // Loads the certificate and key; throws std::runtime_error when it cannot.
   explicit TlsServerContext(const TlsFiles& files);
-  ~TlsServerContext();
-  TlsServerContext(const TlsServerContext&) = delete;
-  TlsServerContext& operator=(const TlsServerContext&) = delete;
-
-  // True when libssl can be loaded.
-  static bool available();
 
   // Runs on the calling thread until either side closes, `stop` is requested, the handshake
   // fails or takes over 10 s, or both sides are silent for 60 s: the TLS server handshake on the
@@ -45,9 +36,7 @@ class TlsServerContext {
   bool bridge(int network_fd, int plain_fd, const StopToken& stop) const;
 
  private:
-  struct Library;
-  const Library& ssl_;
-  void* context_ = nullptr;  // SSL_CTX*
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context_;
 };
 
 }  // namespace spate::testing
