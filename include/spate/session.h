@@ -24,8 +24,9 @@ struct SessionOptions {
   std::size_t intake_capacity = 64;                  // submit() blocks while this many tasks wait
   std::size_t event_capacity = 4096;                 // events buffered for pop_events
   std::chrono::milliseconds progress_interval{250};  // TaskProgress at most this often per task
-  std::size_t receive_buffer =
-      std::size_t{512} * 1024;  // libcurl receive buffer per transfer, bytes
+  // libcurl receive buffer per transfer, bytes: the most a connection gets. A download split N
+  // ways shares 2 MiB among its connections (at least 128 KiB each); a rate limit lowers it too.
+  std::size_t receive_buffer = std::size_t{512} * 1024;
   std::string user_agent;       // empty = "spate/VERSION"
   std::int64_t limit_rate = 0;  // bytes/s across all downloads and connections; 0 = no limit
 };

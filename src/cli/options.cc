@@ -84,10 +84,10 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
       ->check(ByteSizeOption{&task.lowest_speed_limit, 0});
   std::string buffer_size = "512K";
   std::int64_t buffer_bytes = 512 * 1024;
-  app.add_option(
-         "--buffer-size", buffer_size,
-         "Receive buffer per connection, at most 10M (default 512K; smaller saves memory with many "
-         "connections)")
+  app.add_option("--buffer-size", buffer_size,
+                 "Largest receive buffer per connection, at most 10M (default 512K; a download "
+                 "split N ways "
+                 "shares 2M among its connections, at least 128K each)")
       ->check(ByteSizeOption{&buffer_bytes, 16 * 1024});
   std::string probe = "inband";
   app.add_option("--probe", probe,

@@ -128,7 +128,13 @@ net::Request Job::base_request() const {
       1L, static_cast<long>(
               std::chrono::duration_cast<std::chrono::seconds>(options.stall_timeout).count()));
   request.max_redirects = options.max_redirects;
-  request.buffer_size = context_.receive_buffer(id_);
+  // A split download shares kSplitBufferBudget among its connections (each keeps at least
+  // kMinSplitBuffer): 16 connections with 512 KiB each held 8 MiB for no measurable speed-up
+  // (1 GiB on loopback: 23 MiB peak RSS with 512 KiB, 16.5 MiB with 128 KiB, the same CPU time),
+  // while one connection does gain from the larger buffer (0.76 s against 0.9 s for 1 GiB).
+  const long most = context_.receive_buffer(id_);
+  const long share = kSplitBufferBudget / std::max(1, task_.options.split);
+  request.buffer_size = std::min(most, std::max(kMinSplitBuffer, share));
   return request;
 }
 

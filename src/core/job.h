@@ -131,6 +131,8 @@ class Job {
   static constexpr std::chrono::milliseconds kHealthInterval{500};
   static constexpr std::chrono::milliseconds kStealHorizon{500};
   static constexpr std::int64_t kReserveFrom = 1 << 20;  // bytes
+  static constexpr long kSplitBufferBudget = 2L << 20;   // receive buffers of one download, bytes
+  static constexpr long kMinSplitBuffer = 128L << 10;    // bytes
   std::optional<std::chrono::seconds> retry_after_;
 };
 
