@@ -1,5 +1,6 @@
 #include "support/ftp_server.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <charconv>
 #include <chrono>
@@ -16,8 +17,10 @@
 namespace spate::testing {
 namespace {
 
-// argv: PORT ROOT LOG REST(0/1) SIZE(0/1). Logs "SESSION CMD ARG" per command and "SESSION REPLY
-// CODE" per REST answer, one flushed line each.
+// argv: PORT ROOT LOG REST(0/1) SIZE(0/1) [CERT KEY]. Logs "SESSION CMD ARG" per command, "SESSION
+// REPLY CODE" per REST answer, and with TLS "SESSION TLS VERSION" per control connection handshake,
+// "SESSION TLS_FAILED" per failed one and "SESSION DATA_TLS VERSION" per data connection handshake;
+// one flushed line each. SESSION is the client's port on the control connection.
 constexpr std::string_view kScript = R"PY(
 import sys
 from pyftpdlib.authorizers import DummyAuthorizer
@@ -27,24 +30,55 @@ from pyftpdlib.servers import FTPServer
 port, root, log_path, rest, size = sys.argv[1:6]
 log = open(log_path, "a", buffering=1)
 
-class Handler(FTPHandler):
+Base = FTPHandler
+if len(sys.argv) > 7:
+    from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
+
+    class DataHandler(TLS_DTPHandler):
+        # curl starts a data connection's handshake as soon as it connects, before RETR; stock
+        # pyftpdlib closes a data channel that turns readable before a transfer is queued.
+        def readable(self):
+            return self._ssl_accepting or TLS_DTPHandler.readable(self)
+
+        def handle_ssl_established(self):
+            log.write("%d DATA_TLS %s\n" % (self.cmd_channel.remote_port,
+                                            self.socket.get_protocol_version_name()))
+
+    # pyftpdlib speaks explicit TLS (AUTH TLS); implicit TLS (ftps://) starts the handshake at
+    # once and sends the 220 banner only once it is done.
+    class Base(TLS_FTPHandler):
+        certfile, keyfile = sys.argv[6], sys.argv[7]
+        dtp_handler = DataHandler
+
+        def handle(self):
+            self.secure_connection(self.ssl_context)
+
+        def handle_ssl_established(self):
+            log.write("%d TLS %s\n" % (self.remote_port, self.socket.get_protocol_version_name()))
+            TLS_FTPHandler.handle(self)
+
+        def handle_failed_ssl_handshake(self):
+            log.write("%d TLS_FAILED -\n" % self.remote_port)
+            TLS_FTPHandler.handle_failed_ssl_handshake(self)
+
+class Handler(Base):
     def pre_process_command(self, line, cmd, arg):
         log.write("%d %s %s\n" % (self.remote_port, cmd, arg or ""))
-        FTPHandler.pre_process_command(self, line, cmd, arg)
+        Base.pre_process_command(self, line, cmd, arg)
 
     def ftp_REST(self, line):
         if rest == "0":
             self.respond("502 Command not implemented.")
             log.write("%d REPLY 502\n" % self.remote_port)
         else:
-            FTPHandler.ftp_REST(self, line)
+            Base.ftp_REST(self, line)
             log.write("%d REPLY 350\n" % self.remote_port)
 
     def ftp_SIZE(self, path):
         if size == "0":
             self.respond("502 Command not implemented.")
         else:
-            FTPHandler.ftp_SIZE(self, path)
+            Base.ftp_SIZE(self, path)
 
 authorizer = DummyAuthorizer()
 authorizer.add_anonymous(root)
@@ -83,17 +117,30 @@ bool FtpServer::available() {
   return run_process({"/usr/bin/python3", "-c", "import pyftpdlib"}).exited(0);
 }
 
-FtpServer::FtpServer(std::filesystem::path root, FtpServerOptions options) {
+bool FtpServer::tls_available() {
+  return run_process({"/usr/bin/python3", "-c", "import pyftpdlib, OpenSSL"}).exited(0);
+}
+
+FtpServer::FtpServer(std::filesystem::path root, FtpServerOptions options)
+    : tls_(options.tls.has_value()) {
   const auto script = dir_.path() / "ftpd.py";
   std::ofstream(script) << kScript;
   for (int attempt = 0; attempt < 3 && !child_; ++attempt) {
     port_ = options.port != 0 ? options.port : free_port();
     ProcessOptions process;
     process.time_limit = std::chrono::minutes(5);
-    child_.emplace(ChildProcess::start({"/usr/bin/python3", script.string(), std::to_string(port_),
-                                        root.string(), (dir_.path() / "commands.log").string(),
-                                        options.rest ? "1" : "0", options.size ? "1" : "0"},
-                                       process));
+    std::vector<std::string> argv = {"/usr/bin/python3",
+                                     script.string(),
+                                     std::to_string(port_),
+                                     root.string(),
+                                     (dir_.path() / "commands.log").string(),
+                                     options.rest ? "1" : "0",
+                                     options.size ? "1" : "0"};
+    if (options.tls) {
+      argv.push_back(options.tls->certificate.string());
+      argv.push_back(options.tls->key.string());
+    }
+    child_.emplace(ChildProcess::start(argv, process));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!accepts(port_) && !child_->finished() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -105,7 +152,8 @@ FtpServer::FtpServer(std::filesystem::path root, FtpServerOptions options) {
 
 std::string FtpServer::url(std::string_view path) const {
   if (path.starts_with('/')) path.remove_prefix(1);
-  return "ftp://127.0.0.1:" + std::to_string(port_) + "/" + std::string(path);
+  return std::string(tls_ ? "ftps" : "ftp") + "://127.0.0.1:" + std::to_string(port_) + "/" +
+         std::string(path);
 }
 
 std::vector<FtpCommand> FtpServer::commands() const {
@@ -145,6 +193,21 @@ int FtpServer::retr_sessions() const {
     if (command.name == "RETR") sessions.insert(command.session);
   }
   return static_cast<int>(sessions.size());
+}
+
+std::map<int, std::string> FtpServer::tls_sessions() const {
+  std::map<int, std::string> sessions;
+  for (const FtpCommand& command : commands()) {
+    if (command.name == "TLS") sessions[command.session] = command.argument;
+  }
+  return sessions;
+}
+
+int FtpServer::tls_data_connections() const {
+  const auto commands = this->commands();
+  return static_cast<int>(std::count_if(commands.begin(), commands.end(), [](const auto& command) {
+    return command.name == "DATA_TLS";
+  }));
 }
 
 }  // namespace spate::testing

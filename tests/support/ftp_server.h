@@ -2,6 +2,9 @@
 // directory anonymously on 127.0.0.1 and a free port, run as a child process for integration
 // tests. It logs every command it receives to a file, so a test can see the REST offsets and the
 // sessions a download used. It can be told to refuse REST or SIZE (502), as some servers do.
+// With FtpServerOptions::tls it speaks FTPS with implicit TLS (ftps://, as curl expects on that
+// scheme: the TLS handshake right after connecting, before the 220 banner; PBSZ/PROT P protect
+// the data connections) with the given certificate; this also needs python3-openssl.
 //
 // Thread-safety: the const members may be called from any thread. Ownership: the server owns its
 // child process and temp dir; the destructor kills the child (SIGKILL) and removes the dir. The
@@ -11,9 +14,11 @@
 
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "support/tls_stream.h"
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +30,7 @@ struct FtpServerOptions {
   bool rest = true;        // false: "502" to REST (no restarted transfers: no ranges)
   bool size = true;        // false: "502" to SIZE (the file size is unknown before the transfer)
   std::uint16_t port = 0;  // 0: a free port; else this one (e.g. a stopped server's, to replace it)
+  std::optional<TlsFiles> tls{};  // set: implicit TLS (FTPS) with this certificate and key
 };
 
 // One command as the server received it.
@@ -45,9 +51,11 @@ class FtpServer {
 
   // True when /usr/bin/python3 can import pyftpdlib.
   static bool available();
+  // True when /usr/bin/python3 can also import OpenSSL (python3-openssl), which TLS needs.
+  static bool tls_available();
 
   std::uint16_t port() const { return port_; }
-  // "ftp://127.0.0.1:PORT/path"; a leading '/' in `path` is optional.
+  // "ftp://127.0.0.1:PORT/path" ("ftps://" with TLS); a leading '/' in `path` is optional.
   std::string url(std::string_view path) const;
   // Every command received so far, in order (the log is flushed after each line).
   std::vector<FtpCommand> commands() const;
@@ -55,10 +63,16 @@ class FtpServer {
   std::vector<std::int64_t> accepted_rest_offsets() const;
   // How many control connections sent RETR.
   int retr_sessions() const;
+  // The control connections whose TLS handshake completed (logged as "SESSION TLS VERSION"),
+  // with the TLS version each negotiated, e.g. "TLSv1.3".
+  std::map<int, std::string> tls_sessions() const;
+  // How many data connections completed a TLS handshake (PROT P; logged as "SESSION DATA_TLS").
+  int tls_data_connections() const;
 
  private:
   TempDir dir_;  // the server script and its log
   std::uint16_t port_ = 0;
+  bool tls_ = false;
   std::optional<ChildProcess> child_;
 };
 
