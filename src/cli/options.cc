@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace spate::cli {
@@ -55,9 +56,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   auto& session = options.session;
   app.add_option("-s,--split", task.split, "Connections per file (default 8)")
       ->check(CLI::Range(1, 256));
-  app.add_option("-x,--max-connection-per-server", session.max_connections_per_host,
-                 "Connections per host across all downloads (default 8)")
-      ->check(CLI::Range(1, 256));
+  CLI::Option* per_host =
+      app.add_option("-x,--max-connection-per-server", session.max_connections_per_host,
+                     "Connections per host across all downloads (default: the largest of 8, -s "
+                     "and -j, so -s 16 or -j 16 alone get their 16 connections)")
+          ->check(CLI::Range(1, 256));
   std::string min_split = "1M";
   app.add_option("-k,--min-split-size", min_split,
                  "Never split a range below this size, e.g. 512K, 1M (default 1M)")
@@ -173,6 +176,13 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
     return {std::nullopt, kExitUsage};
   }
   options.shard = *parsed_shard;
+  if (per_host->count() == 0) {
+    // Asking for -s 16 or -j 16 means 16 connections: the per-host cap follows unless it is set
+    // (aria2 needs -x16 next to -s16 for that, a common surprise). --max-overall-connections
+    // still bounds the total.
+    session.max_connections_per_host = std::max({session.max_connections_per_host, task.split,
+                                                 std::min(session.max_concurrent_downloads, 256)});
+  }
   session.receive_buffer = static_cast<std::size_t>(std::min<std::int64_t>(buffer_bytes, 10 << 20));
   task.probe = probe == "head" ? ProbeMode::Head : ProbeMode::InBand;
   task.layout = layout == "parts" ? Layout::Parts : Layout::Single;

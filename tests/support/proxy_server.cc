@@ -349,14 +349,15 @@ void ProxyServer::tunnel(Client& client, std::size_t record_index, std::uint16_t
       const int to = side == 0 ? target : client.fd;
       const ssize_t n = recv(from, chunk, sizeof chunk, 0);
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (side == 1 && n > 0) {
+        // Counted before the send: once the client has every byte, the count says so too.
+        std::lock_guard lock(mutex_);
+        connections_[record_index].bytes_to_client += n;
+      }
       // Either side closing ends the tunnel (HTTP forwards are one request per connection).
       if (n <= 0 || send_all(to, chunk, static_cast<std::size_t>(n), stop) != IoResult::Ok) {
         open = false;
         break;
-      }
-      if (side == 1) {
-        std::lock_guard lock(mutex_);
-        connections_[record_index].bytes_to_client += n;
       }
     }
   }

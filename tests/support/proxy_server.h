@@ -37,7 +37,7 @@ struct ProxiedConnection {
   bool by_name = false;  // Socks5: the client sent a host name (socks5h), not an address
   bool refused = false;  // the target was not on loopback (or unparsable)
   std::map<std::string, std::string> headers;  // HTTP kinds: request headers, lower-case names
-  std::int64_t bytes_to_client = 0;            // relayed from the target to the client so far
+  std::int64_t bytes_to_client = 0;            // from the target, passed to the client so far
   bool over_tls = false;                       // the client spoke to the proxy through TLS
 };
 
