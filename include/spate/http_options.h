@@ -60,7 +60,10 @@ struct HttpOptions {
   // one when ssh_public_key is empty) and the OpenSSH known_hosts file the server's host key must
   // be listed in (empty: ~/.ssh/known_hosts, as curl does; an unlisted host is refused).
   // verify_tls = false (--insecure) skips the host key check, as in curl.
+  // ftp:// must switch to TLS (AUTH TLS) for the login and the data, or fail (curl --ssl-reqd).
+  bool ftp_require_tls = false;
   std::string ssh_private_key;
+  std::string ssh_key_passphrase;  // of an encrypted ssh_private_key
   std::string ssh_public_key;
   std::string ssh_known_hosts;
   HttpVersion http_version = HttpVersion::Auto;

@@ -80,8 +80,16 @@ void add_http_flags(CLI::App& app, HttpOptions& http) {
          "Accept any TLS certificate and host name from an https proxy (the server's is still "
          "checked)")
       ->group(group);
+  app.add_flag("--ssl-reqd", http.ftp_require_tls,
+               "FTP: require TLS (AUTH TLS) for the login and the data of ftp:// URLs; fail when "
+               "the server does not offer it (ftps:// is TLS from the start)")
+      ->group(group);
   app.add_option("--ssh-private-key", http.ssh_private_key,
                  "SFTP: private key file for public-key authentication")
+      ->group(group);
+  app.add_option("--ssh-key-passphrase", http.ssh_key_passphrase,
+                 "SFTP: passphrase of an encrypted --ssh-private-key (visible to other users in "
+                 "the process list, as with curl's --pass)")
       ->group(group);
   app.add_option("--ssh-public-key", http.ssh_public_key,
                  "SFTP: public key file (default: derived from the private key)")

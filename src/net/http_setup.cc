@@ -173,10 +173,16 @@ Result<void> apply_http_options(CURL* easy, const HttpOptions& http, curl_slist*
     }
   }
 
+  if (http.ftp_require_tls) {
+    options.set(CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL), "CURLOPT_USE_SSL");
+  }
   // SFTP: public-key authentication and the host key check (skipped by --insecure, as in curl).
   if (has_sftp()) {
     if (!http.ssh_private_key.empty()) {
       options.set(CURLOPT_SSH_PRIVATE_KEYFILE, http.ssh_private_key.c_str(), "the SSH private key");
+    }
+    if (!http.ssh_key_passphrase.empty()) {
+      options.set(CURLOPT_KEYPASSWD, http.ssh_key_passphrase.c_str(), "the SSH key passphrase");
     }
     if (!http.ssh_public_key.empty()) {
       options.set(CURLOPT_SSH_PUBLIC_KEYFILE, http.ssh_public_key.c_str(), "the SSH public key");

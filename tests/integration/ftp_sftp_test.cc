@@ -336,6 +336,24 @@ TEST_F(SftpTest, SmallAndEmptyFiles) {
   EXPECT_TRUE(saved("empty.bin", 53, 0));
 }
 
+TEST_F(SftpTest, EncryptedKeyNeedsItsPassphrase) {
+  write_content_file(files.path() / "f.bin", 58, 5000);
+  // The key the server accepts, encrypted in place with a passphrase.
+  const fs::path key = sshd->client_private_key();
+  const auto encrypt = run_process(
+      {"/usr/bin/ssh-keygen", "-q", "-p", "-P", "", "-N", "open sesame", "-f", key.string()});
+  ASSERT_TRUE(encrypt.exited(0)) << encrypt.describe();
+  auto args = key_args();
+  args.insert(args.end(), {"--ssh-public-key", sshd->client_public_key().string()});
+  const auto without = download(sshd->url(files.path() / "f.bin"), "f.bin", args);
+  EXPECT_EQ(without.exit_code, 1) << without.describe();
+  EXPECT_FALSE(fs::exists(out.path() / "f.bin"));
+  args.insert(args.end(), {"--ssh-key-passphrase", "open sesame"});
+  const auto with = download(sshd->url(files.path() / "f.bin"), "f.bin", args);
+  ASSERT_TRUE(with.exited(0)) << with.describe() << "\n" << sshd->log();
+  EXPECT_TRUE(saved("f.bin", 58, 5000));
+}
+
 TEST_F(SftpTest, UnknownHostKeyFailsClearly) {
   write_content_file(files.path() / "f.bin", 54, 1000);
   // A known_hosts file naming another key for this host and port.

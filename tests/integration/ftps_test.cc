@@ -96,6 +96,48 @@ TEST_F(FtpsTest, SegmentedDownloadTrustingTheTestCa) {
   RecordProperty("tls_data_connections", ftps.tls_data_connections());
 }
 
+TEST_F(FtpsTest, ExplicitTlsWithSslReqd) {
+  constexpr std::int64_t kSize = 2'000'000;
+  write_content_file(files.path() / "f.bin", 73, kSize);
+  FtpServer ftp(files.path(), {.tls = tls, .explicit_tls = true});
+  ASSERT_TRUE(ftp.url("f.bin").starts_with("ftp://"));
+  const std::vector<std::string> common = {"-q",
+                                           "--max-tries",
+                                           "1",
+                                           "--ca-certificate",
+                                           tls.certificate.string(),
+                                           "-d",
+                                           out.path().string(),
+                                           "-o",
+                                           "f.bin"};
+  // Without --ssl-reqd the client logs in in the clear, which this server refuses.
+  auto args = common;
+  args.push_back(ftp.url("f.bin"));
+  const auto plain = run_spate(args);
+  EXPECT_EQ(plain.exit_code, 1) << plain.describe();
+  EXPECT_TRUE(out.list_files().empty());
+  EXPECT_TRUE(ftp.tls_sessions().empty());
+
+  args = common;
+  args.insert(args.end(), {"--ssl-reqd", "-s", "2", "-k", "256K", ftp.url("f.bin")});
+  const auto secured = run_spate(args);
+  ASSERT_TRUE(secured.exited(0)) << secured.describe();
+  EXPECT_EQ(file_sha256(out.path() / "f.bin"), content_sha256(73, kSize));
+  // Every session that sent RETR had upgraded with AUTH TLS and protected its data.
+  const auto tls_sessions = ftp.tls_sessions();
+  std::set<int> upgraded;
+  std::set<int> retrieving;
+  for (const FtpCommand& command : ftp.commands()) {
+    if (command.name == "AUTH" && tls_sessions.contains(command.session)) {
+      upgraded.insert(command.session);
+    }
+    if (command.name == "RETR") retrieving.insert(command.session);
+  }
+  EXPECT_FALSE(retrieving.empty());
+  for (const int session : retrieving) EXPECT_TRUE(upgraded.contains(session)) << session;
+  EXPECT_GE(ftp.tls_data_connections(), static_cast<int>(retrieving.size()));
+}
+
 TEST_F(FtpsTest, UntrustedCertificateFailsWithTlsErrorAndLeavesNoFile) {
   constexpr std::int64_t kSize = 300'000;
   write_content_file(files.path() / "f.bin", 72, kSize);

@@ -44,18 +44,26 @@ if len(sys.argv) > 7:
             log.write("%d DATA_TLS %s\n" % (self.cmd_channel.remote_port,
                                             self.socket.get_protocol_version_name()))
 
-    # pyftpdlib speaks explicit TLS (AUTH TLS); implicit TLS (ftps://) starts the handshake at
-    # once and sends the 220 banner only once it is done.
+    # pyftpdlib speaks explicit TLS (AUTH TLS, then required here); implicit TLS (ftps://)
+    # starts the handshake at once and sends the 220 banner only once it is done.
+    explicit = len(sys.argv) > 8 and sys.argv[8] == "explicit"
+
     class Base(TLS_FTPHandler):
         certfile, keyfile = sys.argv[6], sys.argv[7]
         dtp_handler = DataHandler
+        tls_control_required = explicit
+        tls_data_required = explicit
 
         def handle(self):
-            self.secure_connection(self.ssl_context)
+            if explicit:
+                TLS_FTPHandler.handle(self)
+            else:
+                self.secure_connection(self.ssl_context)
 
         def handle_ssl_established(self):
             log.write("%d TLS %s\n" % (self.remote_port, self.socket.get_protocol_version_name()))
-            TLS_FTPHandler.handle(self)
+            if not explicit:
+                TLS_FTPHandler.handle(self)
 
         def handle_failed_ssl_handshake(self):
             log.write("%d TLS_FAILED -\n" % self.remote_port)
@@ -122,7 +130,7 @@ bool FtpServer::tls_available() {
 }
 
 FtpServer::FtpServer(std::filesystem::path root, FtpServerOptions options)
-    : tls_(options.tls.has_value()) {
+    : tls_(options.tls.has_value() && !options.explicit_tls) {
   const auto script = dir_.path() / "ftpd.py";
   std::ofstream(script) << kScript;
   for (int attempt = 0; attempt < 3 && !child_; ++attempt) {
@@ -139,6 +147,7 @@ FtpServer::FtpServer(std::filesystem::path root, FtpServerOptions options)
     if (options.tls) {
       argv.push_back(options.tls->certificate.string());
       argv.push_back(options.tls->key.string());
+      if (options.explicit_tls) argv.push_back("explicit");
     }
     child_.emplace(ChildProcess::start(argv, process));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -31,6 +31,7 @@ struct FtpServerOptions {
   bool size = true;        // false: "502" to SIZE (the file size is unknown before the transfer)
   std::uint16_t port = 0;  // 0: a free port; else this one (e.g. a stopped server's, to replace it)
   std::optional<TlsFiles> tls{};  // set: implicit TLS (FTPS) with this certificate and key
+  bool explicit_tls = false;      // with tls: ftp:// in the clear until AUTH TLS, which is required
 };
 
 // One command as the server received it.
