@@ -34,6 +34,7 @@ struct Job::Worker final : net::TransferSink {
   bool probe = false;              // first request of the download (learns size and ranges)
   bool head_only = false;          // --probe=head
   bool discard_body = false;       // the body is not file data (416 to the probe of an empty file)
+  bool reprobe = false;            // a bounded probe got no total size: probe again, open-ended
   std::optional<Error> error;      // why a callback failed the transfer
   net::ResponseHead head;          // kept for HEAD probes, read in on_done
   std::int64_t response_end = -1;  // end of what the 206 announced (may be short of the ask)
@@ -150,6 +151,7 @@ bool Job::launch(Worker& worker, net::Request request) {
   if (!context_.acquire_connection(host_, connections() == 0)) return false;
   worker.request = std::move(request);
   worker.error.reset();
+  worker.reprobe = false;
   worker.head = {};
   worker.response_end = -1;
   worker.received = 0;
@@ -183,7 +185,7 @@ void Job::start_probe() {
     // "Range: bytes=N-": a 206 tells size and Range support at once. N is 0, or the first byte
     // a resumed download still lacks; then If-Range makes a changed file come back whole (200).
     request.range_begin = resume_ ? resume_->first_missing() : 0;
-    if (task_.options.split > 1) {
+    if (task_.options.split > 1 && !open_probe_) {
       // A split download asks for no more than the smallest segment: an open-ended response
       // would run past the first segment into the others, and cutting it off wastes what is in
       // flight and the connection. The connection then carries the rest of the first segment.
@@ -291,6 +293,14 @@ Result<void> Job::accept_probe(Worker& worker, const net::ResponseHead& head) {
       return make_error(
           ErrorKind::RangeMismatch,
           fmt::format("asked for bytes {}-, server sent {}-{}", asked, range->first, range->last));
+    }
+    if (!range->total && worker.request.range_end >= 0 && !resume_) {
+      // "bytes 0-K/*": Range works but the size is unknown, so the file cannot be split and
+      // this bounded answer is not the whole file. Ask again for everything (one stream).
+      open_probe_ = true;
+      worker.reprobe = true;
+      worker.discard_body = true;
+      return {};
     }
     if (resume_ && !resume_matches(head, range->total)) {
       // Another version of the file: what was kept is worthless. Start over from byte 0.
@@ -434,6 +444,7 @@ void Job::on_done(Worker& worker, Result<void> outcome) {
     record_failure(worker, worker.error ? *worker.error : outcome.error());
     return;
   }
+  if (worker.reprobe) return;  // the next pump probes again, open-ended
   if (not_modified_) {
     keep_existing();
     return;

@@ -96,6 +96,7 @@ class Job {
   const std::string host_;
   State state_ = State::Starting;
   ProbeMode probe_mode_;
+  bool open_probe_ = false;  // the server's 206s carry no total size: probe with "bytes=N-"
 
   std::string name_;  // file name before any ".N" renumbering
   std::filesystem::path final_path_;

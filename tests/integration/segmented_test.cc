@@ -81,6 +81,22 @@ TEST_F(SegmentedTest, SmallFileIsNotSplitBelowMinSplitSize) {
   EXPECT_EQ(server.max_concurrent_requests(), 1);
 }
 
+TEST_F(SegmentedTest, RangesWithoutATotalSizeGiveOneStream) {
+  // "206 bytes 0-262143/*": ranges work, but the size is unknown, so the bounded probe's answer
+  // is not the file. The probe is asked again, open-ended, and that answer is the download.
+  server.route("/big.bin", {.size = kSize, .seed = 23, .unknown_total = true});
+  const auto outcome = run_task(task(4));
+  ASSERT_EQ(outcome.finished.size(), 1U) << failure(outcome);
+  EXPECT_EQ(file_sha256(file()), content_sha256(23, kSize));
+  EXPECT_TRUE(outcome.retries.empty());
+  const auto seen = requests();
+  ASSERT_EQ(seen.size(), 2U);
+  EXPECT_EQ(seen[0].header("range"), kProbeRange);
+  EXPECT_EQ(seen[1].header("range"), "bytes=0-");
+  ASSERT_EQ(outcome.started.size(), 1U);
+  EXPECT_FALSE(outcome.started[0].ranges_supported);
+}
+
 TEST_F(SegmentedTest, OneConnectionAsksForTheWholeFileAtOnce) {
   server.route("/big.bin", {.size = kSize, .seed = 12});
   const auto outcome = run_task(task(1));

@@ -51,6 +51,7 @@ bool apply(std::string_view key, std::string_view raw, FaultPlan& plan) {
   if (key == "shift") return parse_number(raw, plan.shift_content_range);
   if (key == "header_delay") return parse_number(raw, plan.header_delay_ms);
   if (key == "wrong_total") return parse_number(raw, plan.wrong_total);
+  if (key == "unknown_total") return flag(plan.unknown_total);
   if (key == "max_connections") return parse_number(raw, plan.max_connections);
   if (key == "etag") return text(plan.etag);
   if (key == "last_modified") return text(plan.last_modified);

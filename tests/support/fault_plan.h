@@ -18,6 +18,7 @@ struct FaultPlan {
   bool ranges = true;                    // false: ignore Range, answer 200 with the full body
   std::int64_t shift_content_range = 0;  // (*) serve bytes and label Content-Range from start+N
   std::int64_t wrong_total = -1;         // (*) put this as /TOTAL in Content-Range
+  bool unknown_total = false;            // "/*" as the Content-Range total (size not known)
   int status = 0;                        // (*) non-zero: answer this status with a small body
   std::string retry_after{};             // Retry-After sent with `status` when non-empty
   std::string location{};                // Location sent with `status` when non-empty (3xx)

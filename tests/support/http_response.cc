@@ -153,7 +153,7 @@ Continuation write_planned_response(int fd, const ParsedRequest& request, const 
       first = std::max<std::int64_t>(0, range.first + plan.shift_content_range);
       const std::int64_t total = plan.wrong_total >= 0 ? plan.wrong_total : plan.size;
       content_range = "bytes " + std::to_string(first) + "-" + std::to_string(first + length - 1) +
-                      "/" + std::to_string(total);
+                      "/" + (plan.unknown_total ? std::string("*") : std::to_string(total));
     }
   }
 
