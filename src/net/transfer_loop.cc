@@ -3,9 +3,18 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <system_error>
+#include <unistd.h>
 
 namespace spate::net {
 namespace {
@@ -58,14 +67,41 @@ Result<std::unique_ptr<TransferLoop>> TransferLoop::create() {
       curl_easy_setopt(cookie_handle.get(), CURLOPT_SHARE, share.get()) != CURLE_OK) {
     return make_error(ErrorKind::Internal, "cannot create the libcurl cookie handle");
   }
-  return std::unique_ptr<TransferLoop>(
-      new TransferLoop(multi.release(), share.release(), cookie_handle.release()));
+  const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  const int wake_fd = epoll_fd < 0 ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.fd = wake_fd;
+  if (wake_fd < 0 || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &wake) != 0) {
+    const int err = errno;
+    if (wake_fd >= 0) (void)::close(wake_fd);
+    if (epoll_fd >= 0) (void)::close(epoll_fd);
+    return make_error(ErrorKind::Internal,
+                      fmt::format("cannot set up the event loop: {}", std::strerror(err)));
+  }
+  return std::unique_ptr<TransferLoop>(new TransferLoop(
+      multi.release(), share.release(), cookie_handle.release(), epoll_fd, wake_fd));
+}
+
+TransferLoop::TransferLoop(CURLM* multi, CURLSH* share, CURL* cookie_handle, int epoll_fd,
+                           int wake_fd)
+    : multi_(multi),
+      share_(share),
+      cookie_handle_(cookie_handle),
+      epoll_fd_(epoll_fd),
+      wake_fd_(wake_fd) {
+  (void)curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &TransferLoop::on_socket);
+  (void)curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  (void)curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &TransferLoop::on_timer);
+  (void)curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
 }
 
 TransferLoop::~TransferLoop() {
   save_cookies();
   curl_easy_cleanup(cookie_handle_);
-  curl_multi_cleanup(multi_);
+  curl_multi_cleanup(multi_);  // may still call on_socket: the descriptors close after it
+  (void)::close(wake_fd_);
+  (void)::close(epoll_fd_);
   // Refused (CURLSHE_IN_USE) only when a transfer outlived the loop, against the contract: the
   // share is then leaked rather than freed under that transfer.
   (void)curl_share_cleanup(share_);
@@ -119,13 +155,75 @@ void TransferLoop::remove(Transfer& transfer) noexcept {
   if (curl_multi_remove_handle(multi_, transfer.handle()) == CURLM_OK) --running_;
 }
 
+int TransferLoop::on_socket(CURL* /*easy*/, int socket, int what, void* self,
+                            void* socket_data) noexcept {
+  auto& loop = *static_cast<TransferLoop*>(self);
+  if (what == CURL_POLL_REMOVE) {
+    (void)epoll_ctl(loop.epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+    return 0;
+  }
+  epoll_event event{};
+  event.events =
+      ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0U) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0U);
+  event.data.fd = socket;
+  // libcurl keeps socket_data per socket until it removes the socket: non-null = already added.
+  if (socket_data != nullptr && epoll_ctl(loop.epoll_fd_, EPOLL_CTL_MOD, socket, &event) == 0) {
+    return 0;
+  }
+  if (epoll_ctl(loop.epoll_fd_, EPOLL_CTL_ADD, socket, &event) != 0 && errno == EEXIST) {
+    (void)epoll_ctl(loop.epoll_fd_, EPOLL_CTL_MOD, socket, &event);
+  }
+  (void)curl_multi_assign(loop.multi_, socket, &loop);
+  return 0;
+}
+
+int TransferLoop::on_timer(CURLM* /*multi*/, long timeout_ms, void* self) noexcept {
+  auto& loop = *static_cast<TransferLoop*>(self);
+  if (timeout_ms < 0) {
+    loop.curl_deadline_.reset();
+  } else {
+    loop.curl_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  }
+  return 0;
+}
+
 void TransferLoop::poll(std::chrono::milliseconds timeout) noexcept {
-  (void)curl_multi_poll(multi_, nullptr, 0, static_cast<int>(timeout.count()), nullptr);
+  using std::chrono::milliseconds;
+  if (curl_deadline_) {
+    const auto left =
+        std::chrono::ceil<milliseconds>(*curl_deadline_ - std::chrono::steady_clock::now());
+    timeout = std::clamp(left, milliseconds(0), timeout);
+  }
+  std::array<epoll_event, 64> events{};
+  const int count = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
+                               static_cast<int>(timeout.count()));
+  for (int i = 0; i < count; ++i) {
+    const epoll_event& event = events[static_cast<std::size_t>(i)];
+    if (event.data.fd == wake_fd_) {
+      std::uint64_t wakes = 0;
+      (void)!::read(wake_fd_, &wakes, sizeof wakes);
+      continue;
+    }
+    int bits = 0;
+    if ((event.events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) != 0) bits |= CURL_CSELECT_IN;
+    if ((event.events & EPOLLOUT) != 0) bits |= CURL_CSELECT_OUT;
+    if ((event.events & EPOLLERR) != 0) bits |= CURL_CSELECT_ERR;
+    ready_.emplace_back(event.data.fd, bits);
+  }
 }
 
 void TransferLoop::perform() noexcept {
   int still_running = 0;
-  (void)curl_multi_perform(multi_, &still_running);
+  // A socket closed while an earlier one was handled (and its number reused) only gets a
+  // spurious call: libcurl then finds nothing to read.
+  for (const auto& [socket, bits] : ready_) {
+    (void)curl_multi_socket_action(multi_, socket, bits, &still_running);
+  }
+  ready_.clear();
+  if (curl_deadline_ && std::chrono::steady_clock::now() >= *curl_deadline_) {
+    curl_deadline_.reset();  // on_timer sets the next one, if any
+    (void)curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &still_running);
+  }
   // One message at a time: finishing a transfer may make its Job destroy other transfers, and
   // curl_multi_remove_handle drops any message still queued for a removed handle.
   int queued = 0;
@@ -141,6 +239,9 @@ void TransferLoop::perform() noexcept {
   }
 }
 
-void TransferLoop::wakeup() noexcept { (void)curl_multi_wakeup(multi_); }
+void TransferLoop::wakeup() noexcept {
+  const std::uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+}
 
 }  // namespace spate::net

@@ -4,6 +4,12 @@
 // destroyed), the DNS cache and TLS session tickets.
 // Owned by the Session's network thread; only wakeup() may be called from other threads. All
 // transfers run on that one thread, so the share handle needs no lock callbacks.
+//
+// The loop uses libcurl's event interface (curl_multi_socket_action) over an epoll set of its own:
+// libcurl is told which socket is ready and runs only that transfer. With curl_multi_perform every
+// wake-up ran every transfer, each polling its socket: on a 50 ms path at 8 MiB/s per connection,
+// where each wake-up brings a few KiB, 64 MiB over 16 connections cost 0.68-0.74 s of CPU against
+// 0.49-0.52 s now (/tmp-style A/B in the commit). On loopback the two measure the same.
 #pragma once
 
 #include "spate/error.h"
@@ -11,8 +17,11 @@
 #include "net/transfer.h"
 
 #include <chrono>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 using CURLM = void;   // libcurl's multi handle type, opaque outside src/net/*.cc
 using CURLSH = void;  // libcurl's share handle type
@@ -47,10 +56,12 @@ class TransferLoop {
   int running() const { return running_; }
 
  private:
-  TransferLoop(CURLM* multi, CURLSH* share, CURL* cookie_handle)
-      : multi_(multi), share_(share), cookie_handle_(cookie_handle) {}
+  TransferLoop(CURLM* multi, CURLSH* share, CURL* cookie_handle, int epoll_fd, int wake_fd);
   Result<void> attach_shared_state(const Transfer& transfer);
   void save_cookies() noexcept;
+  // libcurl's socket and timer callbacks (CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION).
+  static int on_socket(CURL* easy, int socket, int what, void* self, void* socket_data) noexcept;
+  static int on_timer(CURLM* multi, long timeout_ms, void* self) noexcept;
 
   CURLM* multi_;
   CURLSH* share_;
@@ -59,6 +70,11 @@ class TransferLoop {
   std::set<std::string> loaded_cookie_files_;
   std::set<std::string> cookie_jars_;
   int running_ = 0;
+  const int epoll_fd_;  // the sockets libcurl asked to watch, and wake_fd_
+  const int wake_fd_;   // eventfd written by wakeup()
+  // When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT); nullopt: no timer.
+  std::optional<std::chrono::steady_clock::time_point> curl_deadline_;
+  std::vector<std::pair<int, int>> ready_;  // socket, CURL_CSELECT_* bits: found by poll()
 };
 
 // Process-wide libcurl initialisation, done once (curl_global_init is not thread-safe in 7.88).
