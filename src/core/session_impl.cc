@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace spate {
 
@@ -124,16 +125,17 @@ void SessionImpl::admit() {
   while (!cancelled_ &&
          jobs_.size() < static_cast<std::size_t>(options_.max_concurrent_downloads) &&
          !events_.full()) {
-    std::pair<TaskId, Task> next;
+    std::optional<std::pair<TaskId, Task>> next;  // built only when there is one: this runs
+                                                  // on every pass of the loop
     {
       std::lock_guard lock(intake_mutex_);
       if (intake_.empty()) return;
-      next = std::move(intake_.front());
+      next.emplace(std::move(intake_.front()));
       intake_.pop_front();
       // Wake a blocked submitter once the intake is half empty, not for every task taken.
       if (intake_.size() == options_.intake_capacity / 2) intake_not_full_.notify_all();
     }
-    auto& [id, task] = next;
+    auto& [id, task] = *next;
     auto url = net::parse_url(task.url);
     if (!url) {
       emit(TaskFailed{id, task.url, url.error(), 0});
