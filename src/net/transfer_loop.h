@@ -9,7 +9,7 @@
 // libcurl is told which socket is ready and runs only that transfer. With curl_multi_perform every
 // wake-up ran every transfer, each polling its socket: on a 50 ms path at 8 MiB/s per connection,
 // where each wake-up brings a few KiB, 64 MiB over 16 connections cost 0.68-0.74 s of CPU against
-// 0.49-0.52 s now (/tmp-style A/B in the commit). On loopback the two measure the same.
+// 0.49-0.52 s now (3 alternating runs; see the commit). On loopback the two measure the same.
 #pragma once
 
 #include "spate/error.h"
