@@ -86,12 +86,12 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
          "Replace a connection slower than this (e.g. 50K) after a 3 s grace (default: off)")
       ->check(ByteSizeOption{&task.lowest_speed_limit, 0});
   std::string buffer_size = "512K";
-  std::int64_t buffer_bytes = 512 * 1024;
-  app.add_option("--buffer-size", buffer_size,
-                 "Largest receive buffer per connection, at most 10M (default 512K; a download "
-                 "split N ways "
-                 "shares 2M among its connections, at least 128K each)")
-      ->check(ByteSizeOption{&buffer_bytes, 16 * 1024});
+  std::int64_t buffer_bytes = std::int64_t{512} * 1024;
+  app.add_option(
+         "--buffer-size", buffer_size,
+         "Largest receive buffer per connection, at most 10M (default 512K; a download split "
+         "N ways shares 2M among its connections, at least 128K each)")
+      ->check(ByteSizeOption{&buffer_bytes, std::int64_t{16} * 1024});
   std::string probe = "inband";
   app.add_option("--probe", probe,
                  "How to learn size and Range support: inband (a ranged GET, default) or head")

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <sys/epoll.h>
@@ -77,7 +76,8 @@ Result<std::unique_ptr<TransferLoop>> TransferLoop::create() {
     if (wake_fd >= 0) (void)::close(wake_fd);
     if (epoll_fd >= 0) (void)::close(epoll_fd);
     return make_error(ErrorKind::Internal,
-                      fmt::format("cannot set up the event loop: {}", std::strerror(err)));
+                      fmt::format("cannot set up the event loop: {}",
+                                  std::error_code(err, std::system_category()).message()));
   }
   return std::unique_ptr<TransferLoop>(new TransferLoop(
       multi.release(), share.release(), cookie_handle.release(), epoll_fd, wake_fd));
