@@ -66,12 +66,13 @@ TEST_F(NginxDownloadTest, PerConnectionRateLimitIsSplitAcross) {
 }
 
 TEST_F(NginxDownloadTest, SplitDownloadIsSentEachByteOnce) {
-  // Paced (nginx sends a second's worth at once, then 4 MB/s) so that no connection finishes
-  // early enough to steal from another: then nothing may be sent twice.
+  // Four 6 MiB segments with -k 4M: no remainder is ever large enough to steal (2 x 4 MiB) or to
+  // hand to a fresh connection (4 MiB), so nothing may be sent twice. (With -k 1M a connection
+  // that finishes early rightly steals, and the cut victim's bytes in flight are sent twice.)
   constexpr std::int64_t kSize = 24 * 1024 * 1024;
   write_content_file(docroot.path() / "once.bin", 13, kSize);
   NginxServer nginx(docroot.path(), {.limit_rate = 4'000'000});
-  const auto result = spate({"-s", "4", "-k", "1M", nginx.url("once.bin")});
+  const auto result = spate({"-s", "4", "-k", "4M", nginx.url("once.bin")});
   ASSERT_TRUE(result.exited(0)) << result.describe();
   EXPECT_EQ(file_sha256(out.path() / "once.bin"), content_sha256(13, kSize));
   const auto log = nginx.wait_for_entries(5);
@@ -86,12 +87,12 @@ TEST_F(NginxDownloadTest, SplitDownloadIsSentEachByteOnce) {
   EXPECT_EQ(connections.size(), 4U) << nginx.access_log();
   // The probe asks for one minimum segment; the rest of segment 0 is a request of its own.
   const auto probe = std::find_if(log.begin(), log.end(), [](const AccessLogEntry& entry) {
-    return entry.range == "bytes=0-1048575";
+    return entry.range == "bytes=0-4194303";
   });
   ASSERT_NE(probe, log.end()) << nginx.access_log();
-  EXPECT_EQ(probe->body_bytes_sent, 1024 * 1024);
+  EXPECT_EQ(probe->body_bytes_sent, 4 * 1024 * 1024);
   const auto rest = std::find_if(log.begin(), log.end(), [](const AccessLogEntry& entry) {
-    return entry.range.starts_with("bytes=1048576-");
+    return entry.range.starts_with("bytes=4194304-");
   });
   EXPECT_NE(rest, log.end()) << nginx.access_log();
 }
