@@ -15,6 +15,7 @@
 #include "support/process.h"
 #include "support/proxy_server.h"
 #include "support/run_session.h"
+#include "support/socket_io.h"
 #include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -458,29 +459,6 @@ TEST_F(HttpFeaturesTest, RedirectToFtpIsRefused) {
   EXPECT_EQ(outcome.failed[0].error.kind, ErrorKind::InvalidUrl) << outcome.failed[0].error.message;
 }
 
-std::uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
-bool accepts(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  close(fd);
-  return ok;
-}
-
 struct CollectingSink final : net::TransferSink {
   Result<void> on_head(const net::ResponseHead& response) noexcept override {
     head = response;
@@ -533,17 +511,18 @@ TEST_F(HttpFeaturesTest, FtpDownloadWholeAndRangedThroughTheTransport) {
   std::optional<ChildProcess> ftp;
   std::uint16_t port = 0;
   for (int attempt = 0; attempt < 3 && !ftp; ++attempt) {
-    port = free_port();
+    port = pick_free_loopback_port();
     ProcessOptions options;
     options.time_limit = std::chrono::minutes(5);
     ftp.emplace(ChildProcess::start({"/usr/bin/python3", "-m", "pyftpdlib", "-i", "127.0.0.1", "-p",
                                      std::to_string(port), "-d", files.path().string()},
                                     options));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!accepts(port) && !ftp->finished() && std::chrono::steady_clock::now() < deadline) {
+    while (!loopback_port_accepts(port) && !ftp->finished() &&
+           std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (!accepts(port)) ftp.reset();  // the port was taken meanwhile: try another
+    if (!loopback_port_accepts(port)) ftp.reset();  // the port was taken meanwhile: try another
   }
   ASSERT_TRUE(ftp) << "pyftpdlib did not start";
   const std::string url = "ftp://127.0.0.1:" + std::to_string(port) + "/f.bin";

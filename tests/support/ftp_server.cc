@@ -1,5 +1,7 @@
 #include "support/ftp_server.h"
 
+#include "support/socket_io.h"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <charconv>
@@ -94,31 +96,6 @@ Handler.authorizer = authorizer
 FTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
 )PY";
 
-std::uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  const bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  if (fd >= 0) close(fd);
-  if (!ok) throw std::runtime_error("FtpServer: cannot find a free port");
-  return ntohs(address.sin_port);
-}
-
-bool accepts(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  close(fd);
-  return ok;
-}
-
 }  // namespace
 
 bool FtpServer::available() {
@@ -134,7 +111,7 @@ FtpServer::FtpServer(std::filesystem::path root, FtpServerOptions options)
   const auto script = dir_.path() / "ftpd.py";
   std::ofstream(script) << kScript;
   for (int attempt = 0; attempt < 3 && !child_; ++attempt) {
-    port_ = options.port != 0 ? options.port : free_port();
+    port_ = options.port != 0 ? options.port : pick_free_loopback_port();
     ProcessOptions process;
     process.time_limit = std::chrono::minutes(5);
     std::vector<std::string> argv = {"/usr/bin/python3",
@@ -151,10 +128,11 @@ FtpServer::FtpServer(std::filesystem::path root, FtpServerOptions options)
     }
     child_.emplace(ChildProcess::start(argv, process));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!accepts(port_) && !child_->finished() && std::chrono::steady_clock::now() < deadline) {
+    while (!loopback_port_accepts(port_) && !child_->finished() &&
+           std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (!accepts(port_)) child_.reset();  // the port was taken meanwhile: try another
+    if (!loopback_port_accepts(port_)) child_.reset();  // the port was taken meanwhile: try another
   }
   if (!child_) throw std::runtime_error("FtpServer: pyftpdlib did not start");
 }

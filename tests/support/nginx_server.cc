@@ -1,8 +1,7 @@
 #include "support/nginx_server.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
+#include "support/socket_io.h"
+#include "support/tls_stream.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -45,66 +44,6 @@ void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   if (!out.flush()) throw std::runtime_error("NginxServer: cannot write " + path.string());
-}
-
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return addr;
-}
-
-// Binds 127.0.0.1:0 to learn a port the kernel considers free, then releases it. Another process
-// may take it before nginx binds; the caller retries on "Address already in use".
-std::uint16_t pick_free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("NginxServer: socket failed");
-  sockaddr_in addr = loopback(0);
-  socklen_t len = sizeof(addr);
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  close(fd);
-  if (!ok) throw std::runtime_error("NginxServer: cannot find a free port");
-  return ntohs(addr.sin_port);
-}
-
-bool accepts_connections(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  const sockaddr_in addr = loopback(port);
-  const bool ok = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
-// A self-signed P-256 certificate for CN=127.0.0.1, valid from an hour ago for 30 days.
-void write_self_signed_cert(const fs::path& cert_path, const fs::path& key_path) {
-  const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"), &EVP_PKEY_free);
-  const std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
-  if (!key || !cert) throw std::runtime_error("NginxServer: cannot create a key/certificate");
-  X509* x = cert.get();
-  X509_NAME* name = X509_get_subject_name(x);
-  const bool ok = X509_set_version(x, 2) == 1 &&
-                  ASN1_INTEGER_set(X509_get_serialNumber(x), 1) == 1 &&
-                  X509_gmtime_adj(X509_getm_notBefore(x), -3600) != nullptr &&
-                  X509_gmtime_adj(X509_getm_notAfter(x), 30L * 24 * 3600) != nullptr &&
-                  X509_set_pubkey(x, key.get()) == 1 &&
-                  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                             reinterpret_cast<const unsigned char*>("127.0.0.1"),
-                                             -1, -1, 0) == 1 &&
-                  X509_set_issuer_name(x, name) == 1 && X509_sign(x, key.get(), EVP_sha256()) > 0;
-  if (!ok) throw std::runtime_error("NginxServer: cannot sign the certificate");
-
-  const std::unique_ptr<FILE, decltype(&std::fclose)> cert_file(std::fopen(cert_path.c_str(), "w"),
-                                                                &std::fclose);
-  const std::unique_ptr<FILE, decltype(&std::fclose)> key_file(std::fopen(key_path.c_str(), "w"),
-                                                               &std::fclose);
-  if (!cert_file || !key_file || PEM_write_X509(cert_file.get(), x) != 1 ||
-      PEM_write_PrivateKey(key_file.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    throw std::runtime_error("NginxServer: cannot write the certificate");
-  }
 }
 
 std::string quoted(const fs::path& path) { return "\"" + path.string() + "\""; }
@@ -212,9 +151,9 @@ NginxServer::NginxServer(std::filesystem::path docroot, NginxOptions options)
     : docroot_(fs::absolute(std::move(docroot))), options_(options), dir_(temp_.path()) {
   try {
     fs::create_directories(dir_ / "temp");
-    if (options_.tls_http2) write_self_signed_cert(dir_ / "cert.pem", dir_ / "key.pem");
+    if (options_.tls_http2) write_self_signed_certificate(dir_);  // cert.pem, key.pem
     for (int attempt = 0; attempt < kMaxStartAttempts; ++attempt) {
-      if (try_start(pick_free_port())) return;
+      if (try_start(pick_free_loopback_port())) return;
     }
     throw std::runtime_error("NginxServer: no free port after " +
                              std::to_string(kMaxStartAttempts) + " attempts");
@@ -250,7 +189,7 @@ bool NginxServer::try_start(std::uint16_t port) {
     while (!pid_text.empty() && (pid_text.back() == '\n' || pid_text.back() == ' ')) {
       pid_text.pop_back();
     }
-    if (pid_text == own_pid && accepts_connections(port)) {
+    if (pid_text == own_pid && loopback_port_accepts(port)) {
       port_ = port;
       return true;
     }

@@ -53,4 +53,11 @@ struct WakePipe {
 // race); the port is stored in `port`. Throws std::system_error on failure.
 int listen_on_loopback(std::uint16_t& port, int backlog);
 
+// For servers in another process: a port on 127.0.0.1 the kernel considers free right now (bound
+// and released; someone may take it before the server binds, so callers retry). Throws
+// std::runtime_error when no socket can be bound.
+std::uint16_t pick_free_loopback_port();
+// Whether 127.0.0.1:port accepts a TCP connection now.
+bool loopback_port_accepts(std::uint16_t port);
+
 }  // namespace spate::testing

@@ -1,5 +1,7 @@
 #include "support/sshd_server.h"
 
+#include "support/socket_io.h"
+
 #include <arpa/inet.h>
 #include <chrono>
 #include <fstream>
@@ -18,31 +20,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* kSshd = "/usr/sbin/sshd";
 constexpr const char* kSshKeygen = "/usr/bin/ssh-keygen";
-
-std::uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  const bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  if (fd >= 0) close(fd);
-  if (!ok) throw std::runtime_error("SshdServer: cannot find a free port");
-  return ntohs(address.sin_port);
-}
-
-bool accepts(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  close(fd);
-  return ok;
-}
 
 void generate_key(const fs::path& path) {
   const ProcessResult result = run_process(
@@ -84,7 +61,8 @@ SshdServer::SshdServer() {
   std::error_code ec;
   fs::create_directories("/run/sshd", ec);  // sshd refuses to start without it
   for (int attempt = 0; attempt < 3 && !child_; ++attempt) {
-    if (!try_start(free_port())) child_.reset();  // the port was taken meanwhile: try another
+    if (!try_start(pick_free_loopback_port()))
+      child_.reset();  // the port was taken meanwhile: try another
   }
   if (!child_) throw std::runtime_error("SshdServer: sshd did not start: " + log());
 }
@@ -109,10 +87,11 @@ bool SshdServer::try_start(std::uint16_t port) {
       {kSshd, "-D", "-e", "-E", (dir / "sshd.log").string(), "-f", (dir / "sshd_config").string()},
       options));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!accepts(port) && !child_->finished() && std::chrono::steady_clock::now() < deadline) {
+  while (!loopback_port_accepts(port) && !child_->finished() &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return accepts(port);
+  return loopback_port_accepts(port);
 }
 
 std::string SshdServer::url(const fs::path& absolute_path) const {
