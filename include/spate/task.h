@@ -43,7 +43,12 @@ enum class ResumeMode {
 };
 
 struct TaskOptions {
-  int split = 8;                              // connections for one file (-s)
+  int split = 8;  // connections for one file (-s): the most it uses
+  // Open connections beyond the first only once the download, at the rate it has reached, would
+  // take longer than this to finish; 0 opens all `split` at once. A fast path (loopback, a LAN)
+  // then stays on one connection, which costs the least CPU: extra connections only pay where
+  // one connection is held back (a per-connection cap, a long round trip).
+  std::chrono::milliseconds split_after{0};
   std::int64_t min_split_size = 1 << 20;      // never split a range below this (-k), bytes
   int max_tries = 5;                          // attempts per download; 0 = unlimited
   std::chrono::milliseconds retry_wait{500};  // base of the exponential backoff

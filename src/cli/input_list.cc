@@ -18,7 +18,7 @@ namespace {
 constexpr std::string_view kBlanks = " \t";
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 // Same floor as -k on the command line.
-constexpr std::int64_t kMinSplitSizeFloor = 16 * 1024;
+constexpr std::int64_t kMinSplitSizeFloor = std::int64_t{16} * 1024;
 constexpr int kMaxSplit = 256;
 constexpr int kMaxTries = 1000000;
 
@@ -370,7 +370,11 @@ Task make_task(const Task& base, const InputEntry& entry) {
   }
   auto& headers = task.options.http.headers;
   headers.insert(headers.end(), entry.headers.begin(), entry.headers.end());
-  if (entry.split) task.options.split = *entry.split;
+  if (entry.split) {
+    // As -s on the command line: a file given its own split opens that many connections at once.
+    task.options.split = *entry.split;
+    task.options.split_after = std::chrono::milliseconds(0);
+  }
   if (entry.min_split_size) task.options.min_split_size = *entry.min_split_size;
   if (entry.max_tries) task.options.max_tries = *entry.max_tries;
   if (!entry.checksum.empty()) {

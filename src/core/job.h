@@ -66,6 +66,7 @@ class Job {
   Result<void> open_destination();
   void start_probe();
   void start_segments();
+  int connections_wanted();  // 1 until Task::split_after says more connections would pay
   void start_stream();
   bool launch(Worker& worker, net::Request request);
   Worker& idle_worker();
@@ -129,8 +130,11 @@ class Job {
   double peak_connection_rate_ = 0;       // best bytes/s one connection reached in a health sample
   Clock::time_point segmented_at_{};      // when the size became known (begin_segmented)
   std::int64_t done_when_segmented_ = 0;  // bytes a resumed download already had then
+  bool split_open_ = false;  // every `split` connection may run (split_after passed or is 0)
   static constexpr std::chrono::milliseconds kHealthInterval{500};
   static constexpr std::chrono::milliseconds kStealHorizon{500};
+  // How long the first connection runs before its rate predicts the download's duration.
+  static constexpr std::chrono::milliseconds kSplitSample{100};
   static constexpr std::int64_t kReserveFrom = 1 << 20;  // bytes
   static constexpr long kSplitBufferBudget = 2L << 20;   // receive buffers of one download, bytes
   static constexpr long kMinSplitBuffer = 128L << 10;    // bytes

@@ -5,10 +5,12 @@
 #include "support/run_session.h"
 #include "support/temp_dir.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
+#include <string>
 
 namespace spate::testing {
 namespace {
@@ -105,6 +107,48 @@ TEST_F(SegmentedTest, OneConnectionAsksForTheWholeFileAtOnce) {
   const auto seen = requests();
   ASSERT_EQ(seen.size(), 1U);
   EXPECT_EQ(seen[0].header("range"), "bytes=0-");
+}
+
+TEST_F(SegmentedTest, FastDownloadStaysOnOneConnection) {
+  // split_after: the other connections open only if the download would take longer than a
+  // minute at the rate its first connection reaches. On loopback it never does: every request
+  // travels on the first connection, one after the other, and no byte is asked for twice.
+  server.route("/big.bin", {.size = kSize, .seed = 31});
+  Task t = task(4);
+  t.options.split_after = std::chrono::seconds(60);
+  const auto outcome = run_task(t);
+  ASSERT_EQ(outcome.finished.size(), 1U) << failure(outcome);
+  EXPECT_EQ(file_sha256(file()), content_sha256(31, kSize));
+  const auto seen = requests();
+  ASSERT_GE(seen.size(), 2U);
+  EXPECT_EQ(seen[0].header("range"), kProbeRange);
+  std::int64_t next = 0;
+  for (const auto& request : seen) {
+    EXPECT_EQ(request.connection_id, seen[0].connection_id);
+    EXPECT_EQ(request.header("range").rfind(fmt::format("bytes={}-", next), 0), 0U)
+        << request.header("range");
+    const auto dash = request.header("range").find('-');
+    next = std::stoll(request.header("range").substr(dash + 1)) + 1;
+  }
+  EXPECT_EQ(next, kSize);
+  EXPECT_EQ(server.max_concurrent_requests(), 1);
+}
+
+TEST_F(SegmentedTest, SlowDownloadOpensTheOtherConnections) {
+  // 4 MiB at 2 MiB/s per response is 2 s on one connection, more than split_after: the first
+  // connection's rate says so after its sample, and the other three open.
+  constexpr std::int64_t size = 4 * 1024 * 1024;
+  server.route("/big.bin", {.size = size, .seed = 32, .throttle_bps = 2 * 1024 * 1024});
+  Task t = task(4);
+  t.options.split_after = std::chrono::milliseconds(500);
+  const auto outcome = run_task(t);
+  ASSERT_EQ(outcome.finished.size(), 1U) << failure(outcome);
+  EXPECT_EQ(file_sha256(file()), content_sha256(32, size));
+  std::set<int> connections;
+  for (const auto& request : requests()) connections.insert(request.connection_id);
+  EXPECT_GE(connections.size(), 4U);
+  EXPECT_GE(server.max_concurrent_requests(), 2);
+  EXPECT_LE(server.max_concurrent_requests(), 4);
 }
 
 TEST_F(SegmentedTest, HeadProbeFirst) {

@@ -459,6 +459,7 @@ TEST(MakeTaskTest, EntryOverridesDefaultsAndAppendsHeaders) {
   base.dir = "/data";
   base.out = "ignored-for-lists";
   base.options.split = 8;
+  base.options.split_after = std::chrono::seconds(1);
   base.options.min_split_size = 1 << 20;
   base.options.max_tries = 5;
   base.options.http.headers = {"Authorization: Bearer t"};
@@ -479,6 +480,8 @@ TEST(MakeTaskTest, EntryOverridesDefaultsAndAppendsHeaders) {
   EXPECT_EQ(task.out, "x.iso");
   EXPECT_THAT(task.options.http.headers, ElementsAre("Authorization: Bearer t", "Cookie: a=1"));
   EXPECT_EQ(task.options.split, 2);
+  // A split of its own is asked for explicitly, as -s is: all of its connections open at once.
+  EXPECT_EQ(task.options.split_after, std::chrono::milliseconds(0));
   EXPECT_EQ(task.options.min_split_size, 4 << 20);
   EXPECT_EQ(task.options.max_tries, 0);
   EXPECT_EQ(task.options.layout, Layout::Parts);  // untouched options come from base
@@ -489,10 +492,12 @@ TEST(MakeTaskTest, MissingOptionsKeepTheDefaults) {
   base.dir = "downloads";
   base.out = "one-name";
   base.options.split = 3;
+  base.options.split_after = std::chrono::seconds(2);
   base.options.max_tries = 9;
   InputEntry entry;
   entry.url = "https://a.example/y";
   const Task task = make_task(base, entry);
+  EXPECT_EQ(task.options.split_after, std::chrono::seconds(2));
   EXPECT_EQ(task.url, "https://a.example/y");
   EXPECT_EQ(task.dir, std::filesystem::path("downloads"));
   EXPECT_EQ(task.out, "");  // derived from the URL, never one name for the whole list

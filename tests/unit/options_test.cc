@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,24 @@ TEST(OptionsTest, AGivenPerHostCapIsKept) {
   EXPECT_EQ(options.session.max_connections_per_host, 4);
   EXPECT_EQ(options.task.split, 16);
   EXPECT_EQ(options.session.max_concurrent_downloads, 16);
+}
+
+TEST(OptionsTest, WithoutSplitTheExtraConnectionsWaitForASlowDownload) {
+  const auto options = parse({"http://h/f"});
+  EXPECT_EQ(options.task.split, 8);
+  EXPECT_EQ(options.task.split_after, std::chrono::seconds(1));
+}
+
+TEST(OptionsTest, AGivenSplitOpensItsConnectionsAtOnce) {
+  EXPECT_EQ(parse({"-s", "4", "http://h/f"}).task.split_after, std::chrono::milliseconds(0));
+  EXPECT_EQ(parse({"--split", "1", "http://h/f"}).task.split_after, std::chrono::milliseconds(0));
+}
+
+TEST(OptionsTest, AGivenSplitAfterIsKept) {
+  EXPECT_EQ(parse({"-s", "4", "--split-after", "2.5", "http://h/f"}).task.split_after,
+            std::chrono::milliseconds(2500));
+  EXPECT_EQ(parse({"--split-after", "0", "http://h/f"}).task.split_after,
+            std::chrono::milliseconds(0));
 }
 
 TEST(OptionsTest, ManyJobsAreCappedAtTheLargestPerHostValue) {
