@@ -59,6 +59,10 @@ class Session {
   // SessionOptions::event_capacity are submitted, another thread must drain pop_events meanwhile.
   void wait();
 
+  // Blocks until idle() or the timeout; returns idle(). Before close() the session may be idle
+  // only until the next submit.
+  bool wait_idle_for(std::chrono::milliseconds timeout);
+
   // Waits up to timeout for at least one event; true when events are ready.
   bool wait_for_event(std::chrono::milliseconds timeout);
 

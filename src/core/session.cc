@@ -18,6 +18,9 @@ void Session::close() { impl_->close(); }
 void Session::cancel() { impl_->cancel(); }
 bool Session::idle() const { return impl_->idle(); }
 void Session::wait() { impl_->wait(); }
+bool Session::wait_idle_for(std::chrono::milliseconds timeout) {
+  return impl_->wait_idle_for(timeout);
+}
 bool Session::wait_for_event(std::chrono::milliseconds timeout) {
   return impl_->wait_for_event(timeout);
 }

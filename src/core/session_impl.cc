@@ -63,6 +63,9 @@ void SessionImpl::close() {
     closed_ = true;
   }
   intake_not_full_.notify_all();
+  // Closing a session with nothing left to do is its end: wake a consumer waiting for it (else
+  // an empty list would wait out the consumer's whole timeout).
+  if (idle()) events_.wake();
 }
 
 void SessionImpl::cancel() {
@@ -79,6 +82,11 @@ bool SessionImpl::idle() const {
 void SessionImpl::wait() {
   std::unique_lock lock(done_mutex_);
   done_changed_.wait(lock, [this] { return submitted_ == ended_; });
+}
+
+bool SessionImpl::wait_idle_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(done_mutex_);
+  return done_changed_.wait_for(lock, timeout, [this] { return submitted_ == ended_; });
 }
 
 void SessionImpl::task_ended() {

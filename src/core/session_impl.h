@@ -35,6 +35,7 @@ class SessionImpl final : public core::JobContext {
   void cancel();
   bool idle() const;
   void wait();
+  bool wait_idle_for(std::chrono::milliseconds timeout);
   bool wait_for_event(std::chrono::milliseconds timeout) { return events_.wait(timeout); }
   void pop_events(std::vector<Event>& out) { events_.pop_all(out); }
 

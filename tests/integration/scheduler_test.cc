@@ -167,5 +167,30 @@ TEST(SchedulerTest, TerminalEventsAreNeverDroppedWhenTheQueueIsSmall) {
   EXPECT_EQ(dir.list_files().size(), 300U);
 }
 
+TEST(SchedulerTest, WaitIdleForEndsWithTheLastTaskAndClosingWakesTheEventWaiter) {
+  HttpServer server;
+  TempDir dir;
+  server.route("/slow", {.size = 1000, .seed = 2, .header_delay_ms = 300});
+  auto session = Session::create(SessionOptions{});
+  ASSERT_TRUE(session.has_value());
+  ASSERT_TRUE((*session)->submit(small_task(server, "/slow", dir)).has_value());
+  (*session)->close();
+  // The task needs at least 300 ms: a short wait times out, a long one ends with the task.
+  EXPECT_FALSE((*session)->wait_idle_for(std::chrono::milliseconds(50)));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE((*session)->wait_idle_for(std::chrono::seconds(30)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(file_sha256(dir.path() / "slow"), content_sha256(2, 1000));
+
+  // A session closed with nothing to do wakes a consumer waiting for events at once.
+  auto empty = Session::create(SessionOptions{});
+  ASSERT_TRUE(empty.has_value());
+  (*empty)->close();
+  const auto waited_from = std::chrono::steady_clock::now();
+  (*empty)->wait_for_event(std::chrono::seconds(30));
+  EXPECT_LT(std::chrono::steady_clock::now() - waited_from, std::chrono::seconds(20));
+  EXPECT_TRUE((*empty)->idle());
+}
+
 }  // namespace
 }  // namespace spate::testing
