@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016  # tool commands are single-quoted: measure expands them per run
 # S1: one SIZE file (default 1 GiB) from nginx on 127.0.0.1, no rate limit. spate (-s 16 as the
-# issue asks, -s 16 -x 16 since -x defaults to 8 per host, its defaults, and -s 1) against
+# issue asks, -s 16 -x 16 (the same now that -x follows -s), its defaults, and -s 1) against
 # aria2c, axel and wget2 at 16 connections, curl (one connection), and the raw socket read (the
 # limit for one connection). See bench/README.md.
 # Environment: S1_SIZE (1G), RUNS (3, at least 3), SPATE_BIN, BENCH_TMPFS, RESULTS_DIR.
@@ -29,5 +29,6 @@ run_round_robin S1 "$NGINX_BASE_URL/f"
 report S1 "S1: $(human_bytes "$SOURCE_SIZE"), no rate limit" --baseline raw-socket --baseline curl \
   --check spate-s1:curl:90
 note "The raw socket read (bash /dev/tcp + dd bs=1M into the same tmpfs) is the limit for one" \
-  "connection. \`spate-default\` is \`spate\` with no -s/-x: 8 connections per file and per host." \
+  "connection. \`spate-default\` is \`spate\` with no -s/-x: up to 8 connections per file, the" \
+  "others opened only when the first would need more than a second (\`--split-after\`)." \
   "The check compares spate -s 1 with curl (issue target: ≥ 90 %)."

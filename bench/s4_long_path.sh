@@ -36,6 +36,7 @@ note "- path: nginx in namespace $SERVER_NS (10.201.0.1), tools in $CLIENT_NS (1
 add_spate spate-s1 1 '-s 1'
 add_spate spate-s8 8 '-s 8'
 add_spate spate-s16-x16 16 '-s 16 -x 16'
+add_spate spate-default 8 ''
 add_tool aria2c-x16 16 'aria2c -q -x16 -s16 -k1M -d "$OUT_DIR" -o "$OUT_NAME" "$URL"'
 add_tool axel-n16 16 'axel -q -n 16 -o "$OUT" "$URL"'
 add_tool wget2-t16 16 'wget2 -q --chunk-size=16M --max-threads=16 -O "$OUT" "$URL"'
