@@ -208,6 +208,11 @@ int Job::connections_wanted() {
   if (split_open_ || most == 1) return most;
   const auto elapsed = context_.now() - segmented_at_;
   if (elapsed < kSplitSample) return 1;
+  // Under --limit-rate or --max-download-limit more connections would only share the same budget.
+  if (last_throttled_ != Clock::time_point{} &&
+      context_.now() - last_throttled_ < kThrottleMemory) {
+    return 1;
+  }
   // The download's rate so far on one connection predicts how long the rest takes. Judged on
   // every pump, so a connection that slows down later (a server's burst allowance runs out)
   // still opens the others.
@@ -415,7 +420,10 @@ net::DataVerdict Job::on_data(Worker& worker, std::span<const char> data) {
   if (fatal_) return net::DataVerdict::Fail;
   if (worker.discard_body) return net::DataVerdict::Continue;
   auto bytes = static_cast<std::int64_t>(data.size());
-  if (!context_.admit_bytes(id_, *worker.transfer, bytes)) return net::DataVerdict::Pause;
+  if (!context_.admit_bytes(id_, *worker.transfer, bytes)) {
+    last_throttled_ = context_.now();
+    return net::DataVerdict::Pause;
+  }
   worker.received += bytes;
   worker.last_data = context_.now();
   if (segmented_) {

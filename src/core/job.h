@@ -131,10 +131,13 @@ class Job {
   Clock::time_point segmented_at_{};      // when the size became known (begin_segmented)
   std::int64_t done_when_segmented_ = 0;  // bytes a resumed download already had then
   bool split_open_ = false;  // every `split` connection may run (split_after passed or is 0)
+  Clock::time_point last_throttled_{};  // when a rate limit last paused one of its transfers
   static constexpr std::chrono::milliseconds kHealthInterval{500};
   static constexpr std::chrono::milliseconds kStealHorizon{500};
   // How long the first connection runs before its rate predicts the download's duration.
   static constexpr std::chrono::milliseconds kSplitSample{100};
+  // A download a rate limit paused this recently is held back by the limit, not its connection.
+  static constexpr std::chrono::milliseconds kThrottleMemory{1000};
   static constexpr std::int64_t kReserveFrom = 1 << 20;  // bytes
   static constexpr long kSplitBufferBudget = 2L << 20;   // receive buffers of one download, bytes
   static constexpr long kMinSplitBuffer = 128L << 10;    // bytes

@@ -151,6 +151,20 @@ TEST_F(SegmentedTest, SlowDownloadOpensTheOtherConnections) {
   EXPECT_LE(server.max_concurrent_requests(), 4);
 }
 
+TEST_F(SegmentedTest, RateLimitedDownloadDoesNotOpenMoreConnections) {
+  // 2 MiB at a limit of 1 MiB/s would take 2 s, more than split_after; but the limit, not the
+  // connection, holds it back, so it stays on one connection.
+  constexpr std::int64_t size = 2 * 1024 * 1024;
+  server.route("/big.bin", {.size = size, .seed = 33});
+  Task t = task(4);
+  t.options.split_after = std::chrono::milliseconds(200);
+  t.options.max_download_limit = 1024 * 1024;
+  const auto outcome = run_task(t);
+  ASSERT_EQ(outcome.finished.size(), 1U) << failure(outcome);
+  EXPECT_EQ(file_sha256(file()), content_sha256(33, size));
+  EXPECT_EQ(server.max_concurrent_requests(), 1);
+}
+
 TEST_F(SegmentedTest, HeadProbeFirst) {
   server.route("/big.bin", {.size = kSize, .seed = 13});
   Task t = task(4);
