@@ -244,7 +244,12 @@ void Job::start_segments() {
     if (!range) break;
     net::Request request = base_request();
     request.range_begin = range->begin;
-    request.range_end = range->end;
+    // While one connection is enough it asks for all the free space after its chunk, and its
+    // response runs on through those chunks (on_data extends its range): one request instead of
+    // one per chunk, each of which drained the pipeline (1 GiB on loopback: 0.74 s in 9
+    // requests, 0.70 s in 1). Should more connections open, they take the chunks it had not
+    // reached, and it stops where theirs begin.
+    request.range_end = split_open_ ? range->end : map_->free_run_end(range->end);
     request.if_range = validators_.if_range();
     request.http11_only = true;
     worker.probe = false;
@@ -427,23 +432,28 @@ net::DataVerdict Job::on_data(Worker& worker, std::span<const char> data) {
   worker.received += bytes;
   worker.last_data = context_.now();
   if (segmented_) {
-    const std::int64_t offset = map_->position(worker.id);
-    const std::int64_t usable = std::min(bytes, map_->remaining(worker.id));
-    if (usable > 0) {
-      auto written = store(offset, data.first(static_cast<std::size_t>(usable)));
+    // The range may have shrunk (a steal), or the response may run on past it into a free chunk,
+    // which then becomes part of the range (SegmentMap::extend).
+    std::span<const char> rest = data;
+    while (!rest.empty() && (map_->remaining(worker.id) > 0 || map_->extend(worker.id))) {
+      const auto usable = static_cast<std::size_t>(
+          std::min(static_cast<std::int64_t>(rest.size()), map_->remaining(worker.id)));
+      auto written = store(map_->position(worker.id), rest.first(usable));
       if (!written) {
         worker.error = written.error();
         return net::DataVerdict::Fail;
       }
-      map_->advance(worker.id, usable);
+      map_->advance(worker.id, static_cast<std::int64_t>(usable));
+      rest = rest.subspan(usable);
     }
-    // Stop when the range (which may have shrunk) is done but the response goes on. A response
-    // that ends exactly where the range does runs to its end, so its connection is kept alive.
+    // Stop when the range is done but the response goes on into bytes another connection owns
+    // (or that are done). A response that ends exactly where the range does runs to its end, so
+    // its connection is kept alive.
     const std::int64_t response_end =
         worker.response_end >= 0 ? worker.response_end : worker.request.range_end;
-    const bool response_goes_on =
-        usable < bytes || (map_->remaining(worker.id) == 0 &&
-                           (response_end < 0 || response_end > map_->end(worker.id)));
+    const bool more_to_come = response_end < 0 || response_end > map_->end(worker.id);
+    const bool response_goes_on = !rest.empty() || (map_->remaining(worker.id) == 0 &&
+                                                    more_to_come && !map_->extend(worker.id));
     return response_goes_on ? net::DataVerdict::Stop : net::DataVerdict::Continue;
   }
   if (size_ && stream_written_ + bytes > *size_) {

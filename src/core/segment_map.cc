@@ -121,6 +121,22 @@ std::optional<ByteRange> SegmentMap::take_over(WorkerId victim, WorkerId thief) 
   return range;
 }
 
+bool SegmentMap::extend(WorkerId worker) {
+  Worker* w = find(worker);
+  if (w == nullptr || w->pos < w->end) return false;
+  const auto next = free_.find(w->end);
+  if (next == free_.end()) return false;
+  w->end = next->second;
+  free_.erase(next);
+  return true;
+}
+
+std::int64_t SegmentMap::free_run_end(std::int64_t from) const {
+  std::int64_t end = from;
+  for (auto it = free_.find(from); it != free_.end() && it->first == end; ++it) end = it->second;
+  return end;
+}
+
 std::int64_t SegmentMap::advance(WorkerId worker, std::int64_t bytes) {
   Worker* w = find(worker);
   if (w == nullptr || bytes <= 0) return 0;

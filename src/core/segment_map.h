@@ -55,6 +55,16 @@ class SegmentMap {
   // until released. nullopt (and no change) when the victim has nothing left or thief == victim.
   std::optional<ByteRange> take_over(WorkerId victim, WorkerId thief);
 
+  // `worker` has written its whole range (pos == end) and the free chunk that begins at its end
+  // becomes the rest of its range: its end moves to that chunk's end. False, and no change, when
+  // the worker is unknown, still owns bytes, or no free chunk begins at its end. This lets one
+  // response run on through several chunks (see free_run_end).
+  bool extend(WorkerId worker);
+
+  // Where the free space that begins at `from` ends: `from` when no free chunk begins there, else
+  // the end of the run of free chunks that follow one another from it.
+  std::int64_t free_run_end(std::int64_t from) const;
+
   // `worker` wrote `bytes` more at its pos. Returns how many of them lie within its current range
   // (the caller keeps only those; the rest is past a shrunk end and must be dropped). Those bytes
   // become done. 0 for unknown workers or bytes <= 0. O(log workers).

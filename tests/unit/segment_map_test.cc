@@ -407,10 +407,42 @@ TEST(SegmentMapTest, FullyRestoredFileIsComplete) {
 
 // 16 workers download a small file with random buffer sizes, random failures (release mid-range),
 // steals and take-overs. Every byte must be written exactly once and the download must finish.
+TEST(SegmentMapTest, ExtendContinuesIntoTheFreeChunkThatFollows) {
+  SegmentMap map(300);
+  map.plan(3, 1);  // [0,100) [100,200) [200,300)
+  ASSERT_EQ(map.assign(0, 1), (ByteRange{0, 100}));
+  EXPECT_EQ(map.free_run_end(100), 300);  // the two free chunks after it
+  EXPECT_EQ(map.free_run_end(0), 0);      // owned, not free
+  EXPECT_FALSE(map.extend(0));            // still owns [0, 100)
+  EXPECT_EQ(map.advance(0, 100), 100);
+  ASSERT_TRUE(map.extend(0));
+  EXPECT_EQ(map.end(0), 200);
+  EXPECT_EQ(map.free_chunks(), 1U);
+  EXPECT_TRUE(valid(map));
+  ASSERT_EQ(map.assign(1, 1), (ByteRange{200, 300}));
+  EXPECT_EQ(map.advance(0, 100), 100);
+  EXPECT_FALSE(map.extend(0));  // the next chunk is owned by worker 1
+  EXPECT_EQ(map.end(0), 200);
+  EXPECT_FALSE(map.extend(7));  // unknown worker
+  EXPECT_TRUE(valid(map));
+}
+
+TEST(SegmentMapTest, ExtendStopsAtRestoredBytes) {
+  SegmentMap map(300);
+  map.mark_done({100, 150});
+  map.plan(2, 1);
+  ASSERT_EQ(map.assign(0, 1), (ByteRange{0, 100}));
+  EXPECT_EQ(map.free_run_end(100), 100);  // done, not free
+  EXPECT_EQ(map.advance(0, 100), 100);
+  EXPECT_FALSE(map.extend(0));
+  EXPECT_TRUE(valid(map));
+}
+
 TEST(SegmentMapTest, RandomizedSimulationWritesEveryByteOnce) {
   constexpr std::int64_t kSize = 10007;
   constexpr WorkerId kWorkers = 16;
   constexpr int kMaxSteps = 200000;
+  int extensions = 0;  // over all seeds
   for (const std::uint32_t seed : {1u, 2u, 3u, 42u, 2024u}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937 rng(seed);
@@ -429,6 +461,9 @@ TEST(SegmentMapTest, RandomizedSimulationWritesEveryByteOnce) {
       for (std::int64_t i = r.begin; i < r.end; ++i) ++writes[static_cast<std::size_t>(i)];
     }
     map.plan(static_cast<int>(kWorkers), uniform(1, 400));
+    // At first one worker runs alone (a download on one connection until more pay), so it finds
+    // the chunks after its range free and may extend into them; then every worker runs.
+    const int alone_until = static_cast<int>(uniform(0, 80));
     ASSERT_TRUE(valid(map));
 
     int steps = 0;
@@ -436,9 +471,11 @@ TEST(SegmentMapTest, RandomizedSimulationWritesEveryByteOnce) {
     int take_overs = 0;
     int failures = 0;
     for (; steps < kMaxSteps && !map.complete(); ++steps) {
-      const WorkerId w = static_cast<WorkerId>(uniform(0, kWorkers - 1));
+      const WorkerId w = steps < alone_until ? 0 : static_cast<WorkerId>(uniform(0, kWorkers - 1));
       const std::int64_t dice = uniform(0, 99);
-      if (!map.owns_remaining(w)) {
+      if (!map.owns_remaining(w) && dice >= 70 && map.extend(w)) {
+        ++extensions;  // its response runs on into the free chunk after its range
+      } else if (!map.owns_remaining(w)) {
         map.release(w);
         const bool had_free = map.free_chunks() > 0;
         const std::vector<WorkerId> running = map.workers();
@@ -486,6 +523,7 @@ TEST(SegmentMapTest, RandomizedSimulationWritesEveryByteOnce) {
     EXPECT_GT(take_overs, 0);
     EXPECT_GT(failures, 0);
   }
+  EXPECT_GT(extensions, 0);
 }
 
 }  // namespace
