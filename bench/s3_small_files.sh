@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016  # tool commands are single-quoted: measure expands them per run
 # S3: S3_COUNT files (default 2,000) of S3_FILE_SIZE (16 KiB) from nginx on 127.0.0.1, 16 at a
-# time: spate -j 16 (with its default -x 8 per host, and with -x 16), curl --parallel
+# time: spate -j 16 (and -j 16 -x 16: the same now that -x follows -j), curl --parallel
 # --parallel-max 16 (a -K config of url/output pairs), aria2c -j16 -i, wget2 --max-threads=16 -i.
 # Every file is checked against a SHA-256 manifest. See bench/README.md.
 # Environment: S3_COUNT (2000), S3_FILE_SIZE (16K), RUNS (3), SPATE_BIN, BENCH_TMPFS, RESULTS_DIR.
@@ -25,5 +25,5 @@ add_tool aria2c-j16 16 'aria2c -q -j16 -i "$LIST" -d "$OUT_DIR"'
 add_tool wget2-t16 16 'wget2 -q --max-threads=16 -i "$LIST" -P "$OUT_DIR"'
 run_round_robin S3 "$NGINX_BASE_URL/small/f00000"
 report S3 "S3: $COUNT × $(human_bytes "$(to_bytes "$FILE_SIZE")") files, no rate limit"
-note "\`spate-j16\` keeps spate's default of 8 connections per host (-x 8), so it has 8 connections" \
-  "where the peers have 16; \`spate-j16-x16\` is the like-for-like row."
+note "spate's -x (connections per host) follows -j unless given, so \`spate-j16\` and" \
+  "\`spate-j16-x16\` both have 16 connections, as the peers do."
