@@ -67,7 +67,9 @@ void Feeder::feed_list() {
     problems.clear();
     if (!entry) return;
     if (!in_shard(options_.shard, entry->url, entry->out)) continue;
-    if (!session_.submit(make_task(base, *entry))) return;  // cancelled
+    if (!session_.submit(make_task(base, *entry, options_.split_after_given))) {
+      return;  // cancelled
+    }
   }
 }
 

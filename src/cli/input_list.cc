@@ -355,7 +355,7 @@ std::optional<InputEntry> InputListReader::next(std::vector<InputProblem>& probl
   return entry;
 }
 
-Task make_task(const Task& base, const InputEntry& entry) {
+Task make_task(const Task& base, const InputEntry& entry, bool split_after_given) {
   Task task = base;
   task.url = entry.url;
   if (!entry.dir.empty()) {
@@ -371,9 +371,10 @@ Task make_task(const Task& base, const InputEntry& entry) {
   auto& headers = task.options.http.headers;
   headers.insert(headers.end(), entry.headers.begin(), entry.headers.end());
   if (entry.split) {
-    // As -s on the command line: a file given its own split opens that many connections at once.
+    // As -s on the command line: a file given its own split opens that many connections at once,
+    // unless --split-after says otherwise.
     task.options.split = *entry.split;
-    task.options.split_after = std::chrono::milliseconds(0);
+    if (!split_after_given) task.options.split_after = std::chrono::milliseconds(0);
   }
   if (entry.min_split_size) task.options.min_split_size = *entry.min_split_size;
   if (entry.max_tries) task.options.max_tries = *entry.max_tries;

@@ -78,7 +78,9 @@ class InputListReader {
 // relative to base.dir, an absolute one as is); out (its sub-directories, if any, are moved into
 // dir so that Task::out stays a plain file name; base.out is never inherited, since one name for
 // many files would collide); headers appended after base's; split, min_split_size and max_tries
-// replaced when given. Task has no checksum field yet: it stays in entry.checksum.
-Task make_task(const Task& base, const InputEntry& entry);
+// replaced when given. A split given here opens its connections at once (split_after 0), as -s
+// does, unless `split_after_given` (--split-after was on the command line: base's value stays).
+// Task has no checksum field yet: it stays in entry.checksum.
+Task make_task(const Task& base, const InputEntry& entry, bool split_after_given = false);
 
 }  // namespace spate::cli

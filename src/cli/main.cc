@@ -60,14 +60,14 @@ int main(int argc, char** argv) {
   cli::Reporter reporter(stderr, stdout, report);
   std::vector<Event> events;
   bool cancelled = false;
-  for (bool finished = false; !finished;) {
+  for (;;) {
     session.wait_for_event(std::chrono::milliseconds(100));
     if (g_signal != 0 && !cancelled) {
       cancelled = true;
       session.cancel();
     }
     // Read before draining: once idle, every terminal event is already in the queue.
-    finished = feeder.done() && session.idle();
+    const bool finished = feeder.done() && session.idle();
     events.clear();
     session.pop_events(events);
     for (const auto& event : events) reporter.on_event(event);

@@ -198,7 +198,8 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   task.layout = layout == "parts" ? Layout::Parts : Layout::Single;
   // An explicit -s asks for that many connections (as in aria2); the default opens them when
   // they pay. On a fast path one connection is quickest and cheapest (bench/results, S1).
-  const bool split_now = split->count() > 0 && split_after_flag->count() == 0;
+  options.split_after_given = split_after_flag->count() > 0;
+  const bool split_now = split->count() > 0 && !options.split_after_given;
   task.split_after = split_now ? std::chrono::milliseconds(0) : seconds_to_ms(split_after);
   task.retry_wait = seconds_to_ms(retry_wait);
   task.connect_timeout = seconds_to_ms(connect_timeout);

@@ -21,7 +21,8 @@ struct CliOptions {
   std::string out;         // -o: only with a single URL
   std::filesystem::path dir = ".";
   bool quiet = false;
-  bool json = false;  // --json: NDJSON events on stdout, the human view on stderr
+  bool json = false;               // --json: NDJSON events on stdout, the human view on stderr
+  bool split_after_given = false;  // --split-after was on the command line (see make_task)
   SessionOptions session;
   TaskOptions task;
 };

@@ -487,6 +487,18 @@ TEST(MakeTaskTest, EntryOverridesDefaultsAndAppendsHeaders) {
   EXPECT_EQ(task.options.layout, Layout::Parts);  // untouched options come from base
 }
 
+TEST(MakeTaskTest, AGivenSplitAfterOutlivesTheEntrysSplit) {
+  Task base;
+  base.options.split_after = std::chrono::seconds(2);
+  InputEntry entry;
+  entry.url = "https://a.example/x.iso";
+  entry.split = 4;
+  EXPECT_EQ(make_task(base, entry, /*split_after_given=*/true).options.split_after,
+            std::chrono::seconds(2));
+  EXPECT_EQ(make_task(base, entry, /*split_after_given=*/false).options.split_after,
+            std::chrono::milliseconds(0));
+}
+
 TEST(MakeTaskTest, MissingOptionsKeepTheDefaults) {
   Task base;
   base.dir = "downloads";

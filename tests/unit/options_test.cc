@@ -53,6 +53,8 @@ TEST(OptionsTest, AGivenSplitOpensItsConnectionsAtOnce) {
 }
 
 TEST(OptionsTest, AGivenSplitAfterIsKept) {
+  EXPECT_FALSE(parse({"-s", "4", "http://h/f"}).split_after_given);
+  EXPECT_TRUE(parse({"--split-after", "1", "http://h/f"}).split_after_given);
   EXPECT_EQ(parse({"-s", "4", "--split-after", "2.5", "http://h/f"}).task.split_after,
             std::chrono::milliseconds(2500));
   EXPECT_EQ(parse({"--split-after", "0", "http://h/f"}).task.split_after,
