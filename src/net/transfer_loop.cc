@@ -12,6 +12,7 @@
 #include <mutex>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -35,6 +36,25 @@ bool readable(const std::string& path) {
 }
 
 }  // namespace
+
+struct SocketCallbacks {
+  static curl_socket_t open(void* self, curlsocktype /*purpose*/, curl_sockaddr* address) noexcept {
+    auto& loop = *static_cast<TransferLoop*>(self);
+    const int socket =
+        ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    if (socket < 0) return CURL_SOCKET_BAD;
+    loop.unwatch(socket);  // a number reused after a close the loop did not see
+    loop.watch(socket).tracked = true;
+    return socket;
+  }
+
+  static int close(void* self, curl_socket_t socket) noexcept {
+    auto& loop = *static_cast<TransferLoop*>(self);
+    loop.unwatch(socket);  // before its number can be reused
+    loop.watch(socket).tracked = false;
+    return ::close(socket);
+  }
+};
 
 Result<void> init_curl_once() {
   static std::once_flag once;
@@ -145,6 +165,15 @@ void TransferLoop::save_cookies() noexcept {
 
 Result<void> TransferLoop::add(Transfer& transfer) {
   if (auto attached = attach_shared_state(transfer); !attached) return attached;
+  CURL* easy = transfer.handle();
+  const curl_opensocket_callback open = &SocketCallbacks::open;
+  const curl_closesocket_callback close = &SocketCallbacks::close;
+  if (curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open) != CURLE_OK ||
+      curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this) != CURLE_OK ||
+      curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, close) != CURLE_OK ||
+      curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this) != CURLE_OK) {
+    return make_error(ErrorKind::Internal, "cannot set the libcurl socket callbacks");
+  }
   const CURLMcode code = curl_multi_add_handle(multi_, transfer.handle());
   if (code != CURLM_OK) return make_error(ErrorKind::Internal, curl_multi_strerror(code));
   ++running_;
@@ -155,25 +184,49 @@ void TransferLoop::remove(Transfer& transfer) noexcept {
   if (curl_multi_remove_handle(multi_, transfer.handle()) == CURLM_OK) --running_;
 }
 
+TransferLoop::Watch& TransferLoop::watch(int socket) {
+  const auto index = static_cast<std::size_t>(socket);
+  if (index >= watches_.size()) watches_.resize(index + 1);
+  return watches_[index];
+}
+
+void TransferLoop::unwatch(int socket) noexcept {
+  Watch& entry = watch(socket);
+  if (entry.events != 0) (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+  entry.events = 0;
+  entry.wanted = false;
+}
+
 int TransferLoop::on_socket(CURL* /*easy*/, int socket, int what, void* self,
-                            void* socket_data) noexcept {
+                            void* /*socket_data*/) noexcept {
   auto& loop = *static_cast<TransferLoop*>(self);
+  if (socket < 0) return 0;
+  Watch& entry = loop.watch(socket);
   if (what == CURL_POLL_REMOVE) {
-    (void)epoll_ctl(loop.epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+    // A tracked socket idles in the set; any other may be closed behind the loop's back, and
+    // its number reused, so it leaves the set now.
+    if (entry.tracked && entry.events != 0) {
+      entry.wanted = false;
+    } else {
+      loop.unwatch(socket);
+    }
     return 0;
   }
-  epoll_event event{};
-  event.events =
+  const unsigned events =
       ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0U) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0U);
+  entry.wanted = true;
+  if (entry.tracked && entry.events == events) return 0;
+  epoll_event event{};
+  event.events = events;
   event.data.fd = socket;
-  // libcurl keeps socket_data per socket until it removes the socket: non-null = already added.
-  if (socket_data != nullptr && epoll_ctl(loop.epoll_fd_, EPOLL_CTL_MOD, socket, &event) == 0) {
-    return 0;
+  // The table may be wrong about a socket closed without close_socket (only an untracked one):
+  // either call falls back to the other.
+  const int first = entry.events != 0 ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (epoll_ctl(loop.epoll_fd_, first, socket, &event) != 0) {
+    const int second = first == EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    (void)epoll_ctl(loop.epoll_fd_, second, socket, &event);
   }
-  if (epoll_ctl(loop.epoll_fd_, EPOLL_CTL_ADD, socket, &event) != 0 && errno == EEXIST) {
-    (void)epoll_ctl(loop.epoll_fd_, EPOLL_CTL_MOD, socket, &event);
-  }
-  (void)curl_multi_assign(loop.multi_, socket, &loop);
+  entry.events = events;
   return 0;
 }
 
@@ -202,6 +255,13 @@ void TransferLoop::poll(std::chrono::milliseconds timeout) noexcept {
     if (event.data.fd == wake_fd_) {
       std::uint64_t wakes = 0;
       (void)!::read(wake_fd_, &wakes, sizeof wakes);
+      continue;
+    }
+    if (const auto index = static_cast<std::size_t>(event.data.fd);
+        index < watches_.size() && watches_[index].tracked && !watches_[index].wanted) {
+      // An idle connection became ready (the server closed it, most likely): stop watching it
+      // until libcurl wants it again. libcurl finds out by itself before it reuses it.
+      unwatch(event.data.fd);
       continue;
     }
     int bits = 0;

@@ -62,6 +62,23 @@ class TransferLoop {
   // libcurl's socket and timer callbacks (CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION).
   static int on_socket(CURL* easy, int socket, int what, void* self, void* socket_data) noexcept;
   static int on_timer(CURLM* multi, long timeout_ms, void* self) noexcept;
+  // CURLOPT_OPENSOCKETFUNCTION and CURLOPT_CLOSESOCKETFUNCTION (defined in the .cc, which has
+  // libcurl's types): the sockets whose whole life the loop sees, so it may leave them in the
+  // epoll set while they idle (see Watch).
+  friend struct SocketCallbacks;
+  void unwatch(int socket) noexcept;
+
+  // What the epoll set holds for one descriptor. libcurl stops watching a connection's socket
+  // after each transfer and watches it again for the next one on the same connection: two
+  // epoll_ctl calls per file on lists of small files. A socket libcurl opened and closes through
+  // the loop's callbacks stays in the set meanwhile (only `wanted` changes), and is dropped if it
+  // becomes ready while nobody wants it, or when it is closed.
+  struct Watch {
+    unsigned events = 0;   // EPOLLIN/EPOLLOUT registered; 0: not in the set
+    bool tracked = false;  // opened by SocketCallbacks::open: its close goes through the loop
+    bool wanted = false;   // libcurl watches it now
+  };
+  Watch& watch(int socket);
 
   CURLM* multi_;
   CURLSH* share_;
@@ -75,6 +92,7 @@ class TransferLoop {
   // When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT); nullopt: no timer.
   std::optional<std::chrono::steady_clock::time_point> curl_deadline_;
   std::vector<std::pair<int, int>> ready_;  // socket, CURL_CSELECT_* bits: found by poll()
+  std::vector<Watch> watches_;              // indexed by descriptor
 };
 
 // Process-wide libcurl initialisation, done once (curl_global_init is not thread-safe in 7.88).

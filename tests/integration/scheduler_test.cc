@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <sys/resource.h>
 #include <thread>
 
 namespace spate::testing {
@@ -190,6 +191,45 @@ TEST(SchedulerTest, WaitIdleForEndsWithTheLastTaskAndClosingWakesTheEventWaiter)
   (*empty)->wait_for_event(std::chrono::seconds(30));
   EXPECT_LT(std::chrono::steady_clock::now() - waited_from, std::chrono::seconds(20));
   EXPECT_TRUE((*empty)->idle());
+}
+
+// CPU seconds this process used so far (every thread).
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+TEST(SchedulerTest, AnIdleConnectionTheServerClosesIsLeftAloneAndNotReused) {
+  // The loop keeps a kept-alive socket in its epoll set while it idles. When the server closes
+  // it, the socket becomes readable for good: the loop must drop it, not spin on it, and the
+  // next download must go over a new connection.
+  HttpServer server;
+  server.close_idle_after(std::chrono::milliseconds(50));
+  TempDir dir;
+  server.route("/a", {.size = 20'000, .seed = 1});
+  server.route("/b", {.size = 30'000, .seed = 2});
+  auto session = Session::create(SessionOptions{});
+  ASSERT_TRUE(session.has_value());
+  ASSERT_TRUE((*session)->submit(small_task(server, "/a", dir)).has_value());
+  ASSERT_TRUE((*session)->wait_idle_for(std::chrono::seconds(30)));
+
+  // The server closes the idle connection after 50 ms; a loop woken by it for good would burn
+  // a core for the rest of the wait.
+  const double cpu_before = process_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  const double cpu_spent = process_cpu_seconds() - cpu_before;
+  EXPECT_LT(cpu_spent, 0.3);
+
+  ASSERT_TRUE((*session)->submit(small_task(server, "/b", dir)).has_value());
+  (*session)->close();
+  ASSERT_TRUE((*session)->wait_idle_for(std::chrono::seconds(30)));
+  EXPECT_EQ(file_sha256(dir.path() / "a"), content_sha256(1, 20'000));
+  EXPECT_EQ(file_sha256(dir.path() / "b"), content_sha256(2, 30'000));
+  EXPECT_EQ(server.connections_accepted(), 2);
 }
 
 }  // namespace

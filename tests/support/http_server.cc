@@ -22,7 +22,7 @@ namespace {
 
 constexpr int kAcceptPollMs = 200;     // how often the accept loop reaps finished threads
 constexpr int kReadPollMs = 1000;      // one receive wait slice
-constexpr int kIdleGiveUpMs = 60'000;  // keep-alive connections idle this long are closed
+constexpr int kBodyGiveUpMs = 60'000;  // a request body that stops for this long is dropped
 constexpr std::size_t kMaxHeadSize = 64 * 1024;
 constexpr std::int64_t kMaxRequestBody = 1 << 20;
 
@@ -107,6 +107,10 @@ int HttpServer::max_concurrent_requests(std::string_view path) const {
   return it == path_stats_.end() ? 0 : it->second.peak;
 }
 
+void HttpServer::close_idle_after(std::chrono::milliseconds idle) {
+  idle_limit_ms_ = static_cast<int>(std::max<std::int64_t>(1, idle.count()));
+}
+
 int HttpServer::connections_accepted() const {
   std::lock_guard lock(mutex_);
   return connections_accepted_;
@@ -180,15 +184,17 @@ void HttpServer::serve_connection(Connection& connection) {
   std::string buffer;
   bool reset = false;
   int idle_ms = 0;
+  const int idle_limit_ms = idle_limit_ms_;
+  const int slice_ms = std::min(kReadPollMs, idle_limit_ms);
   while (!stop.stop_requested()) {
     while (buffer.rfind("\r\n", 0) == 0) buffer.erase(0, 2);  // stray CRLF between requests
     const std::size_t head_end = buffer.find("\r\n\r\n");
     if (head_end == std::string::npos) {
       if (buffer.size() > kMaxHeadSize) break;
-      const IoResult result = receive_some(fd, buffer, kReadPollMs, stop);
+      const IoResult result = receive_some(fd, buffer, slice_ms, stop);
       if (result == IoResult::PeerClosed || result == IoResult::Stopped) break;
-      idle_ms = result == IoResult::TimedOut ? idle_ms + kReadPollMs : 0;
-      if (idle_ms >= kIdleGiveUpMs) break;
+      idle_ms = result == IoResult::TimedOut ? idle_ms + slice_ms : 0;
+      if (idle_ms >= idle_limit_ms) break;
       continue;
     }
     idle_ms = 0;
@@ -211,7 +217,7 @@ void HttpServer::serve_connection(Connection& connection) {
     }
     bool body_complete = true;
     for (int slices = 0; static_cast<std::int64_t>(buffer.size()) < body_size; ++slices) {
-      if (slices * kReadPollMs >= kIdleGiveUpMs ||
+      if (slices * kReadPollMs >= kBodyGiveUpMs ||
           receive_some(fd, buffer, kReadPollMs, stop) != IoResult::Ok) {
         body_complete = false;
         break;

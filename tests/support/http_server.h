@@ -14,6 +14,7 @@
 #include "support/socket_io.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -58,6 +59,9 @@ class HttpServer {
   int max_concurrent_requests() const;
   int max_concurrent_requests(std::string_view path) const;
   int connections_accepted() const;
+  // Keep-alive connections idle this long (between requests) are closed; 60 s unless set. For
+  // connections accepted after the call.
+  void close_idle_after(std::chrono::milliseconds idle);
   // Forgets recorded requests, peaks (restarted from what is in flight now) and the connection
   // count. Per-path request counts that drive faults are kept.
   void reset_stats();
@@ -90,6 +94,7 @@ class HttpServer {
   WakePipe wake_;  // readable once stopping_ is set: ends every poll()
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> idle_limit_ms_{60'000};
   std::thread accept_thread_;
 
   mutable std::mutex mutex_;  // guards everything below
