@@ -92,16 +92,18 @@ Result<std::unique_ptr<Transfer>> Transfer::create(const Request& request, Trans
   set(easy, CURLOPT_WRITEFUNCTION, &Transfer::write_callback);
   set(easy, CURLOPT_WRITEDATA, transfer.get());
   if (!request.user_agent.empty()) set(easy, CURLOPT_USERAGENT, request.user_agent.c_str());
+  const std::string scheme = lower_scheme(request.url);
   if (request.http11_only) {
     set(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-  } else {
-    // Wait for an HTTP/2 connection being set up to this host rather than opening another:
-    // many small files then share one multiplexed connection.
+  } else if (scheme == "https") {
+    // Wait for a connection being set up to this host, which may turn out to be HTTP/2, rather
+    // than opening another: many small files then share one multiplexed connection. Plain http
+    // is HTTP/1.1 here, and waiting would only hold every other download back until the first
+    // response arrives (two round trips: 0.15 s on a 50 ms path).
     set(easy, CURLOPT_PIPEWAIT, 1L);
   }
   if (request.head) set(easy, CURLOPT_NOBODY, 1L);
 
-  const std::string scheme = lower_scheme(request.url);
   if (scheme == "ftp" || scheme == "ftps") transfer->protocol_ = Protocol::Ftp;
   if (scheme == "sftp") transfer->protocol_ = Protocol::Sftp;
   // The file's time (FTP MDTM, SFTP stat) becomes Last-Modified: the probe and the segments

@@ -193,6 +193,27 @@ TEST(SchedulerTest, WaitIdleForEndsWithTheLastTaskAndClosingWakesTheEventWaiter)
   EXPECT_TRUE((*empty)->idle());
 }
 
+TEST(SchedulerTest, PlainHttpDownloadsStartTogetherWithoutWaitingForTheFirstResponse) {
+  // Every response is held 500 ms: had the later downloads waited to learn whether the first
+  // connection multiplexes (HTTP/2 cannot happen over plain http), they would start once the
+  // first response ended, and the server would never see all four at once.
+  HttpServer server;
+  TempDir dir;
+  std::vector<Task> tasks;
+  for (int i = 0; i < 4; ++i) {
+    const std::string path = "/w" + std::to_string(i);
+    server.route(path, {.size = 10, .seed = static_cast<std::uint64_t>(i), .header_delay_ms = 500});
+    tasks.push_back(small_task(server, path, dir));
+  }
+  SessionOptions options;
+  options.max_concurrent_downloads = 4;
+  options.max_connections_per_host = 4;
+  const auto outcome = run_session(tasks, options);
+  ASSERT_EQ(outcome.finished.size(), 4U);
+  EXPECT_EQ(server.max_concurrent_requests(), 4);
+  EXPECT_EQ(server.connections_accepted(), 4);
+}
+
 // CPU seconds this process used so far (every thread).
 double process_cpu_seconds() {
   rusage usage{};
