@@ -149,7 +149,7 @@ bench_init() {
   chmod 0755 "$WORK"
   mkdir -p "$WORK/docroot" "$WORK/out"
   SAMPLES=$WORK/samples.tsv
-  printf 'scenario\ttool\tconns\trun\tok\twall_s\tcpu_s\trss_kib\trequests\tconnections\tsent_bytes\tprotocols\tbytes\tfiles\tbusy_pct\tnote\n' \
+  printf 'scenario\ttool\tconns\trun\tok\twall_s\tcpu_s\trss_kib\trequests\tconnections\tsent_bytes\tprotocols\tbytes\tfiles\tbusy_pct\tconn_min_requests\tconn_max_requests\tconn_open_ms\tnote\n' \
     >"$SAMPLES"
   mkdir -p "$RESULTS_DIR"
   [[ -n $RESULTS_FILE ]] || RESULTS_FILE=$RESULTS_DIR/$BENCH_DATE-$name.md
@@ -235,9 +235,10 @@ nginx_config() {  # DIR DOCROOT PORT LIMIT_RATE NO_RANGES TLS TINY
   echo "worker_rlimit_nofile 8192;"
   echo "events { worker_connections 4096; }"
   echo "http {"
-  # Fields (space-separated; lib.sh reads 2, 4 and 7): status, body bytes, range, connection
-  # serial, requests on it, limit_rate, protocol, request line.
-  echo "  log_format bench '\$status \$body_bytes_sent \"\$http_range\" \$connection \$connection_requests \$limit_rate \$server_protocol \"\$request\"';"
+  # Fields (space-separated; lib.sh reads 2, 4, 7 and the last two): status, body bytes, range,
+  # connection serial, requests on it, limit_rate, protocol, request line, the time the response
+  # ended (s since the epoch, ms resolution) and how long the request took (s).
+  echo "  log_format bench '\$status \$body_bytes_sent \"\$http_range\" \$connection \$connection_requests \$limit_rate \$server_protocol \"\$request\" \$msec \$request_time';"
   echo "  access_log \"$dir/access.log\" bench;"
   local kind
   for kind in client_body proxy fastcgi uwsgi scgi; do
@@ -458,7 +459,7 @@ measure() {
   local scenario=$1 t=$2 run=$3
   local name=${TOOL_NAMES[$t]} dir="$WORK/out/run"
   if [[ ${TOOL_KINDS[$t]} == na ]]; then
-    printf '%s\t%s\t%s\t%s\tna\t0\t0\t0\t0\t0\t0\t-\t%s\t%s\t0\t%s\n' "$scenario" "$name" \
+    printf '%s\t%s\t%s\t%s\tna\t0\t0\t0\t0\t0\t0\t-\t%s\t%s\t0\t0\t0\t0\t%s\n' "$scenario" "$name" \
       "${TOOL_CONNS[$t]}" "$run" "$TARGET_BYTES" "$TARGET_COUNT" "${TOOL_CMDS[$t]}" >>"$SAMPLES"
     return
   fi
@@ -506,17 +507,25 @@ measure() {
     note=$(verify_output "${TOOL_KINDS[$t]}" "$dir")
     [[ $note == ok ]] && ok=1 && note=""
   fi
-  local requests=0 connections=0 sent=0 protocols=-
+  local requests=0 connections=0 sent=0 protocols=- conn_min=0 conn_max=0 conn_open_ms=0
   if ((after > before)); then
     requests=$((after - before))
-    read -r connections sent protocols < <(tail -n +"$((before + 1))" "$NGINX_ACCESS_LOG" |
-      awk '{ c[$4] = 1; s += $2; p[$7] = 1 }
-           END { n = 0; for (k in c) n++; ps = ""; for (k in p) ps = ps (ps == "" ? "" : ",") k;
-                 printf "%d %.0f %s\n", n, s, ps }')
+    # Per connection: its requests, and when its first request arrived ($msec - $request_time).
+    # conn_open_ms: from the first connection's first request to the last connection's first.
+    read -r connections sent protocols conn_min conn_max conn_open_ms < <(
+      tail -n +"$((before + 1))" "$NGINX_ACCESS_LOG" |
+        awk '{ c[$4]++; s += $2; p[$7] = 1; t = $(NF - 1) - $NF
+               if (!($4 in first) || t < first[$4]) first[$4] = t }
+             END { n = 0; lo = -1; hi = 0; a = -1; b = 0
+                   for (k in c) { n++; if (lo < 0 || c[k] < lo) lo = c[k]; if (c[k] > hi) hi = c[k]
+                                  if (a < 0 || first[k] < a) a = first[k]; if (first[k] > b) b = first[k] }
+                   ps = ""; for (k in p) ps = ps (ps == "" ? "" : ",") k
+                   printf "%d %.0f %s %d %d %.0f\n", n, s, ps, lo, hi, (b - a) * 1000 }')
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$name" \
-    "${TOOL_CONNS[$t]}" "$run" "$ok" "$wall" "$cpu" "${rss:-0}" "$requests" "$connections" \
-    "$sent" "$protocols" "$TARGET_BYTES" "$TARGET_COUNT" "$busy" "$note" >>"$SAMPLES"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" \
+    "$name" "${TOOL_CONNS[$t]}" "$run" "$ok" "$wall" "$cpu" "${rss:-0}" "$requests" "$connections" \
+    "$sent" "$protocols" "$TARGET_BYTES" "$TARGET_COUNT" "$busy" "$conn_min" "$conn_max" \
+    "$conn_open_ms" "$note" >>"$SAMPLES"
   if ((ok)); then
     log "$scenario run $run $name: ${wall}s cpu ${cpu}s rss ${rss}KiB, $requests req / $connections conn ($protocols)"
   else
@@ -584,7 +593,7 @@ RAW_READ='exec 3<>"/dev/tcp/$NGINX_HOST/$NGINX_PORT" &&
   printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$URL_PATH" "$NGINX_HOST" >&3 &&
   dd bs=1M of="$OUT" status=none <&3'
 # The same over TLS: openssl s_client decrypts, dd writes (no HTTP/2: one HTTP/1.0 stream).
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016,SC2034
 RAW_TLS_READ='printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$URL_PATH" "$NGINX_HOST" |
   openssl s_client -quiet -ign_eof -connect "$NGINX_HOST:$NGINX_PORT" 2>/dev/null |
   dd bs=1M of="$OUT" status=none'

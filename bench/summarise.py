@@ -71,6 +71,9 @@ def main():
         header.append("% of link")
     header += ["CPU s (user+sys)", "peak RSS MiB", "requests", "connections seen",
                "server sent MiB"]
+    if files > 1:
+        # From nginx's log: whether the connections opened together and shared the files evenly.
+        header += ["requests per connection", "connections opened within ms"]
     if args.protocol:
         header.append("protocol")
     print("| " + " | ".join(header) + " |")
@@ -113,6 +116,11 @@ def main():
         cells.append(spread([int(r["requests"]) for r in good], "{:.0f}"))
         cells.append(spread([int(r["connections"]) for r in good], "{:.0f}"))
         cells.append(spread([int(r["sent_bytes"]) / MIB for r in good], "{:.0f}"))
+        if files > 1:
+            lo = min(int(r["conn_min_requests"]) for r in good)
+            hi = max(int(r["conn_max_requests"]) for r in good)
+            cells.append(str(lo) if lo == hi else f"{lo}–{hi}")
+            cells.append(spread([float(r["conn_open_ms"]) for r in good], "{:.0f}"))
         if args.protocol:
             cells.append(" ".join(sorted({p for r in good for p in r["protocols"].split(",")})))
         print("| " + " | ".join(cells) + " |")
