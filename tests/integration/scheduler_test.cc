@@ -21,16 +21,25 @@ Task small_task(const HttpServer& server, const std::string& path, const TempDir
   return t;
 }
 
+// Routes PREFIX0 ... PREFIX<count - 1> as `plan` says, with seed i for path i, and returns their
+// tasks.
+std::vector<Task> routed_tasks(HttpServer& server, const TempDir& dir, const std::string& prefix,
+                               int count, FaultPlan plan) {
+  std::vector<Task> tasks;
+  for (int i = 0; i < count; ++i) {
+    const std::string path = prefix + std::to_string(i);
+    plan.seed = static_cast<std::uint64_t>(i);
+    server.route(path, plan);
+    tasks.push_back(small_task(server, path, dir));
+  }
+  return tasks;
+}
+
 TEST(SchedulerTest, DownloadsInFlightAreCappedAndUsed) {
   HttpServer server;
   TempDir dir;
-  std::vector<Task> tasks;
-  for (int i = 0; i < 12; ++i) {
-    const std::string path = "/f" + std::to_string(i);
-    server.route(
-        path, {.size = 200'000, .seed = static_cast<std::uint64_t>(i), .throttle_bps = 1'000'000});
-    tasks.push_back(small_task(server, path, dir));
-  }
+  const std::vector<Task> tasks =
+      routed_tasks(server, dir, "/f", 12, {.size = 200'000, .throttle_bps = 1'000'000});
   SessionOptions options;
   options.max_concurrent_downloads = 3;
   const auto outcome = run_session(tasks, options);
@@ -199,12 +208,8 @@ TEST(SchedulerTest, PlainHttpDownloadsStartTogetherWithoutWaitingForTheFirstResp
   // first response ended, and the server would never see all four at once.
   HttpServer server;
   TempDir dir;
-  std::vector<Task> tasks;
-  for (int i = 0; i < 4; ++i) {
-    const std::string path = "/w" + std::to_string(i);
-    server.route(path, {.size = 10, .seed = static_cast<std::uint64_t>(i), .header_delay_ms = 500});
-    tasks.push_back(small_task(server, path, dir));
-  }
+  const std::vector<Task> tasks =
+      routed_tasks(server, dir, "/w", 4, {.size = 10, .header_delay_ms = 500});
   SessionOptions options;
   options.max_concurrent_downloads = 4;
   options.max_connections_per_host = 4;
