@@ -446,15 +446,17 @@ net::DataVerdict Job::on_data(Worker& worker, std::span<const char> data) {
       map_->advance(worker.id, static_cast<std::int64_t>(usable));
       rest = rest.subspan(usable);
     }
-    // Stop when the range is done but the response goes on into bytes another connection owns
-    // (or that are done). A response that ends exactly where the range does runs to its end, so
-    // its connection is kept alive.
+    // Bytes left over belong to another connection's range (or are done): stop the response.
+    if (!rest.empty()) return net::DataVerdict::Stop;
+    // A response that ends exactly where the range does runs to its end, so its connection is
+    // kept alive.
     const std::int64_t response_end =
         worker.response_end >= 0 ? worker.response_end : worker.request.range_end;
     const bool more_to_come = response_end < 0 || response_end > map_->end(worker.id);
-    const bool response_goes_on = !rest.empty() || (map_->remaining(worker.id) == 0 &&
-                                                    more_to_come && !map_->extend(worker.id));
-    return response_goes_on ? net::DataVerdict::Stop : net::DataVerdict::Continue;
+    if (map_->remaining(worker.id) > 0 || !more_to_come) return net::DataVerdict::Continue;
+    // The range ended with this write and the response goes on: into the free chunk that
+    // follows, if there is one; else stop it.
+    return map_->extend(worker.id) ? net::DataVerdict::Continue : net::DataVerdict::Stop;
   }
   if (size_ && stream_written_ + bytes > *size_) {
     worker.error = Error{ErrorKind::SizeMismatch,

@@ -219,8 +219,8 @@ int TransferLoop::on_socket(CURL* /*easy*/, int socket, int what, void* self,
   epoll_event event{};
   event.events = events;
   event.data.fd = socket;
-  // The table may be wrong about a socket closed without close_socket (only an untracked one):
-  // either call falls back to the other.
+  // The table may be wrong about a socket closed behind the loop's back (only an untracked one
+  // can be): either call falls back to the other.
   const int first = entry.events != 0 ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
   if (epoll_ctl(loop.epoll_fd_, first, socket, &event) != 0) {
     const int second = first == EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
