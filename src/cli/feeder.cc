@@ -40,7 +40,16 @@ void Feeder::run() {
   }
   if (open && !options_.input_file.empty()) feed_list();
   session_.close();
-  done_ = true;
+  {
+    std::lock_guard lock(done_mutex_);
+    done_ = true;
+  }
+  done_changed_.notify_all();
+}
+
+void Feeder::wait_done_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(done_mutex_);
+  done_changed_.wait_for(lock, timeout, [this] { return done_.load(); });
 }
 
 void Feeder::feed_list() {

@@ -9,6 +9,8 @@
 #include "options.h"
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -25,7 +27,9 @@ class Feeder {
   Feeder(const Feeder&) = delete;
   Feeder& operator=(const Feeder&) = delete;
 
-  bool done() const { return done_; }                   // every task was submitted (or refused)
+  bool done() const { return done_; }  // every task was submitted (or refused)
+  // Returns when done() or after `timeout`, whichever comes first.
+  void wait_done_for(std::chrono::milliseconds timeout);
   std::uint64_t problems() const { return problems_; }  // list lines reported and skipped
   // Messages for the user (bad list lines), to be shown by the main thread: only it may write
   // to the terminal while the progress view is live.
@@ -39,6 +43,8 @@ class Feeder {
   const CliOptions& options_;
   Session& session_;
   std::atomic<bool> done_{false};
+  std::mutex done_mutex_;  // pairs with done_changed_; done_ is set under it
+  std::condition_variable done_changed_;
   std::atomic<std::uint64_t> problems_{0};
   std::mutex messages_mutex_;
   std::vector<std::string> messages_;  // guarded by messages_mutex_
