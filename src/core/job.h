@@ -75,11 +75,10 @@ class Job {
   void abort_worker(Worker& worker);
   void stop_all();
   void restart();
-  void keep_existing();
+  void keep_existing();  // 304 to --conditional-get: the file we have is current
   void name_from_content_disposition(const net::ResponseHead& head);
-  Result<std::string> verify_checksum(
-      const Checksum& expected);  // 304 to --conditional-get: the file we have is current
-  void apply_remote_time();       // --remote-time: the file gets the remote Last-Modified
+  Result<std::string> verify_checksum(const Checksum& expected);
+  void apply_remote_time();  // --remote-time: the file gets the remote Last-Modified
   Result<void> prepare_resume();
   bool resume_matches(const net::ResponseHead& head, std::optional<std::int64_t> total) const;
   bool resumable(const Error& error) const;
