@@ -15,7 +15,7 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(SessionOptions options)
     return make_error(ErrorKind::Usage, "session limits must be at least 1");
   }
   if (options.user_agent.empty()) options.user_agent = fmt::format("spate/{}", SPATE_VERSION);
-  auto loop = net::TransferLoop::create();
+  auto loop = net::TransferLoop::create(options.max_overall_connections);
   if (!loop) return tl::unexpected(loop.error());
   return std::unique_ptr<SessionImpl>(new SessionImpl(std::move(options), std::move(*loop)));
 }

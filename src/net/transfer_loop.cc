@@ -64,7 +64,7 @@ Result<void> init_curl_once() {
   return {};
 }
 
-Result<std::unique_ptr<TransferLoop>> TransferLoop::create() {
+Result<std::unique_ptr<TransferLoop>> TransferLoop::create(long max_connections) {
   if (auto ok = init_curl_once(); !ok) return tl::unexpected(ok.error());
   std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
   std::unique_ptr<CURLSH, ShareDeleter> share(curl_share_init());
@@ -72,6 +72,7 @@ Result<std::unique_ptr<TransferLoop>> TransferLoop::create() {
   // HTTP/2 multiplexing for many small files on one host; segments of one file opt out per
   // request (Request::http11_only), so they still use separate connections.
   (void)curl_multi_setopt(multi.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  (void)curl_multi_setopt(multi.get(), CURLMOPT_MAXCONNECTS, std::max(1L, max_connections));
   for (const curl_lock_data data :
        {CURL_LOCK_DATA_COOKIE, CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION}) {
     if (const CURLSHcode code = curl_share_setopt(share.get(), CURLSHOPT_SHARE, data);

@@ -30,7 +30,10 @@ namespace spate::net {
 
 class TransferLoop {
  public:
-  static Result<std::unique_ptr<TransferLoop>> create();
+  // `max_connections`: the most connections the caller lets be open at once. libcurl keeps up
+  // to that many idle ones for reuse; its own default (four per transfer in progress) closes
+  // idle connections whenever few transfers run, and a busier moment then opens new ones.
+  static Result<std::unique_ptr<TransferLoop>> create(long max_connections);
   // Writes the cookie files named by the transfers (see add), then frees the handles. Every
   // Transfer must have been destroyed before.
   ~TransferLoop();

@@ -54,7 +54,7 @@ struct CollectingSink final : net::TransferSink {
 // One request through a TransferLoop, as a Job makes it, bounded by 20 s.
 CollectingSink run_request(const net::Request& request) {
   CollectingSink sink;
-  auto loop = net::TransferLoop::create();
+  auto loop = net::TransferLoop::create(/*max_connections=*/8);
   auto transfer = net::Transfer::create(request, sink);
   if (!loop || !transfer || !(*loop)->add(**transfer)) {
     ADD_FAILURE() << "cannot start the transfer";

@@ -482,7 +482,7 @@ struct CollectingSink final : net::TransferSink {
 // describe_non_http_response makes of it (status 0 when it declined).
 net::ResponseHead run_request(const net::Request& request, CollectingSink& sink) {
   net::ResponseHead described;
-  auto loop = net::TransferLoop::create();
+  auto loop = net::TransferLoop::create(/*max_connections=*/8);
   if (!loop) {
     ADD_FAILURE() << loop.error().message;
     return described;

@@ -219,6 +219,29 @@ TEST(SchedulerTest, PlainHttpDownloadsStartTogetherWithoutWaitingForTheFirstResp
   EXPECT_EQ(server.connections_accepted(), 4);
 }
 
+TEST(SchedulerTest, KeptAliveConnectionsOutlastAQuietMomentAndAreReused) {
+  // Sixteen held responses open sixteen connections. The last three finish while fewer than
+  // four transfers run, when libcurl's default cache size (four connections per running
+  // transfer) would close idle ones; sixteen more downloads would then open new connections.
+  HttpServer server;
+  TempDir dir;
+  const FaultPlan held{.size = 1000, .header_delay_ms = 300};
+  const std::vector<Task> first = routed_tasks(server, dir, "/a", 16, held);
+  const std::vector<Task> second = routed_tasks(server, dir, "/b", 16, held);
+  SessionOptions options;
+  options.max_concurrent_downloads = 16;
+  options.max_connections_per_host = 16;
+  auto session = Session::create(options);
+  ASSERT_TRUE(session.has_value());
+  for (const auto& batch : {first, second}) {
+    for (const auto& task : batch) ASSERT_TRUE((*session)->submit(task).has_value());
+    ASSERT_TRUE((*session)->wait_idle_for(std::chrono::seconds(30)));
+    EXPECT_EQ(server.max_concurrent_requests(), 16);
+  }
+  EXPECT_EQ(dir.list_files().size(), 32U);
+  EXPECT_EQ(server.connections_accepted(), 16);
+}
+
 // CPU seconds this process used so far (every thread).
 double process_cpu_seconds() {
   rusage usage{};
