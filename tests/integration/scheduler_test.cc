@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <sys/resource.h>
 #include <thread>
 
@@ -62,7 +63,7 @@ TEST(SchedulerTest, OverallConnectionsAreCappedAndUsed) {
         {.size = 4'000'000, .seed = static_cast<std::uint64_t>(10 + i), .throttle_bps = 2'000'000});
     Task t{server.url(path), dir.path(), "", quick_task_options()};
     t.options.split = 8;
-    t.options.min_split_size = 64 * 1024;
+    t.options.min_split_size = std::int64_t{64} * 1024;
     tasks.push_back(t);
   }
   SessionOptions options;
@@ -90,7 +91,7 @@ TEST(SchedulerTest, ConnectionsPerHostAreCappedAcrossDownloads) {
     Task ta{a.url(path), dir.path() / "a", "", quick_task_options()};
     Task tb{"http://localhost:" + std::to_string(b.port()) + path, dir.path() / "b", "",
             quick_task_options()};
-    ta.options.min_split_size = tb.options.min_split_size = 64 * 1024;
+    ta.options.min_split_size = tb.options.min_split_size = std::int64_t{64} * 1024;
     tasks.push_back(ta);
     tasks.push_back(tb);
   }
@@ -111,7 +112,7 @@ TEST(SchedulerTest, SmallFilesKeepFlowingWhileABigFileSplits) {
   std::vector<Task> tasks;
   Task big{server.url("/big"), dir.path(), "", quick_task_options()};
   big.options.split = 16;
-  big.options.min_split_size = 64 * 1024;
+  big.options.min_split_size = std::int64_t{64} * 1024;
   tasks.push_back(big);
   for (int i = 0; i < 8; ++i) {
     const std::string path = "/small" + std::to_string(i);
