@@ -9,7 +9,7 @@ namespace {
 
 // rate * elapsed nanoseconds overflows 64 bits quickly (1 GiB/s for 9 s); 128-bit math keeps every
 // product exact without clamping rates or time steps. __extension__ silences -Wpedantic.
-__extension__ typedef __int128 Int128;
+__extension__ using Int128 = __int128;
 
 static_assert(std::is_same_v<Clock::duration, std::chrono::nanoseconds>,
               "the bucket math counts Clock ticks as nanoseconds");

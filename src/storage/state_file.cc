@@ -434,7 +434,7 @@ Result<ResumeState> read_state_file(const std::filesystem::path& path) {
   // Read at most one byte past the limit (the file may grow while we read), so parse_state
   // rejects an oversized file and memory stays bounded.
   std::string bytes;
-  std::array<char, 64 * 1024> buffer{};
+  std::array<char, std::size_t{64} * 1024> buffer{};
   while (bytes.size() <= kMaxStateFileBytes) {
     const std::size_t want = std::min(buffer.size(), kMaxStateFileBytes + 1 - bytes.size());
     const ssize_t got = ::read(fd, buffer.data(), want);
