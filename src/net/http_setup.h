@@ -29,12 +29,14 @@ struct SharedStateRequest {
 
 SharedStateRequest shared_state_request(const HttpOptions& http);
 
-// Applies `http` to `easy`. User headers (and If-Modified-Since) are appended to `headers`, which
-// the caller owns and hands to CURLOPT_HTTPHEADER. Call it after the transport's own defaults:
-// it may replace the user agent, the allowed protocols and the HTTP version (it only ever narrows
-// the version to HTTP/1.1, never widens it). Fails with ErrorKind::Usage when check_http_options
-// fails, ErrorKind::Internal when libcurl refuses an option.
-Result<void> apply_http_options(CURL* easy, const HttpOptions& http, curl_slist*& headers);
+// Applies `http` to `easy`, whose URL is `url` (credentials in it matter). User headers (and
+// If-Modified-Since) are appended to `headers`, which the caller owns and hands to
+// CURLOPT_HTTPHEADER. Call it after the transport's own defaults: it may replace the user agent,
+// the allowed protocols and the HTTP version (it only ever narrows the version to HTTP/1.1, never
+// widens it). Fails with ErrorKind::Usage when check_http_options fails, ErrorKind::Internal when
+// libcurl refuses an option.
+Result<void> apply_http_options(CURL* easy, const HttpOptions& http, std::string_view url,
+                                curl_slist*& headers);
 
 struct ResponseHead;  // net/transfer.h
 

@@ -112,7 +112,8 @@ Result<std::unique_ptr<Transfer>> Transfer::create(const Request& request, Trans
   if (request.range_begin >= 0) transfer->set_range(request);
   // Headers, credentials, cookies, proxies, TLS, protocols: after the defaults above, which it
   // may override.
-  if (auto applied = apply_http_options(easy, request.http, transfer->header_list_); !applied) {
+  if (auto applied = apply_http_options(easy, request.http, request.url, transfer->header_list_);
+      !applied) {
     return tl::unexpected(applied.error());
   }
   transfer->shared_state_ = shared_state_request(request.http);

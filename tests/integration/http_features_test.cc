@@ -179,6 +179,28 @@ TEST_F(HttpFeaturesTest, CredentialsInTheUrlAndInNetrc) {
   EXPECT_EQ(server.requests_for("/netrc.bin").back().header("authorization"), "Basic bnU6bnA=");
 }
 
+// NTLM is left out of the wanted schemes only when a download has no credentials (it could not
+// answer anyway); with a user, from the options or the URL, it is still answered.
+TEST_F(HttpFeaturesTest, NtlmIsAnsweredWhenCredentialsAreGiven) {
+  server.route("/ntlm-user.bin", challenge(12, "NTLM"));
+  server.route("/ntlm-url.bin", challenge(13, "NTLM"));
+  HttpOptions user;
+  user.user = "user";
+  user.password = "pass";
+  const std::string port = std::to_string(server.port());
+  const auto outcome = run_session({task(server.url("/ntlm-user.bin"), user),
+                                    task("http://u:p@127.0.0.1:" + port + "/ntlm-url.bin", {})});
+  ASSERT_EQ(outcome.finished.size(), 2U) << first_failure(outcome);
+  EXPECT_TRUE(saved("ntlm-user.bin", 12, 1000));
+  EXPECT_TRUE(saved("ntlm-url.bin", 13, 1000));
+  for (const char* path : {"/ntlm-user.bin", "/ntlm-url.bin"}) {
+    const auto requests = server.requests_for(path);
+    ASSERT_EQ(requests.size(), 2U) << path;
+    EXPECT_EQ(requests[0].header("authorization"), "") << path;
+    EXPECT_EQ(requests[1].header("authorization").rfind("NTLM ", 0), 0U) << path;
+  }
+}
+
 TEST_F(HttpFeaturesTest, CredentialsNeverFollowARedirectToAnotherOrigin) {
   // The second server asks for credentials; a client that forwarded them would answer.
   HttpServer other;
