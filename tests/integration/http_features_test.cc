@@ -49,22 +49,23 @@ std::string first_failure(const SessionOutcome& outcome) {
 }
 
 // Sets (or, with nullptr, removes) an environment variable for one scope. Only while no Session
-// runs: libcurl reads the proxy variables on its network thread.
+// runs: libcurl reads the proxy variables on its network thread. (Hence the NOLINTs: no other
+// thread reads the environment meanwhile.)
 class ScopedEnv {
  public:
   ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
+    if (const char* old = std::getenv(name)) old_ = old;  // NOLINT(concurrency-mt-unsafe)
     if (value != nullptr) {
-      setenv(name, value, 1);
+      setenv(name, value, 1);  // NOLINT(concurrency-mt-unsafe)
     } else {
-      unsetenv(name);
+      unsetenv(name);  // NOLINT(concurrency-mt-unsafe)
     }
   }
   ~ScopedEnv() {
     if (old_) {
-      setenv(name_.c_str(), old_->c_str(), 1);
+      setenv(name_.c_str(), old_->c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
     } else {
-      unsetenv(name_.c_str());
+      unsetenv(name_.c_str());  // NOLINT(concurrency-mt-unsafe)
     }
   }
   ScopedEnv(const ScopedEnv&) = delete;
@@ -652,7 +653,7 @@ TEST(HttpFlagsTest, DefaultsAndAria2Spellings) {
 
 TEST(HttpFlagsTest, CheckRefusesWhatCannotWork) {
   const TempDir dir;
-  const auto check = [](std::vector<const char*> args) {
+  const auto check = [](const std::vector<const char*>& args) {
     return cli::check_http_flags(parse(args));
   };
   EXPECT_TRUE(check({"-H", "X: 1", "-H", "Remove:", "-H", "Empty;"}));
