@@ -196,7 +196,7 @@ TEST_F(CliTest, QuietStillPrintsErrors) {
 }
 
 TEST_F(CliTest, SegmentedDownloadIsExactAndUsesSeveralRequests) {
-  constexpr std::int64_t kSize = 5 * 1024 * 1024;
+  constexpr std::int64_t kSize = std::int64_t{5} * 1024 * 1024;
   server.route("/big.bin", {.size = kSize, .seed = 41});
   const auto result = spate_into_dir({"-s", "4", "-k", "64K", server.url("/big.bin")});
   ASSERT_TRUE(result.exited(0)) << result.describe();

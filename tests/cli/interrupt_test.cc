@@ -7,16 +7,17 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <sys/mount.h>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 
 namespace spate::testing {
 namespace {
 
-constexpr std::int64_t kSize = 8 * 1024 * 1024;
+constexpr std::int64_t kSize = std::int64_t{8} * 1024 * 1024;
 
 class InterruptTest : public ::testing::Test {
  protected:
@@ -99,7 +100,8 @@ TEST_F(InterruptTest, FullDiskIsAClearErrorAndLeavesNoFinalFile) {
   const auto small = dir.path() / "small";
   std::filesystem::create_directories(small);
   if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+    GTEST_SKIP() << "cannot mount a tmpfs here: "
+                 << std::error_code(errno, std::system_category()).message();
   }
   server.route("/f.bin", {.size = kSize, .seed = 63});
   const auto result =

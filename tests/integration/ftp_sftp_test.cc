@@ -84,7 +84,7 @@ class FtpSftpTest : public ::testing::Test {
  protected:
   // spate -q -d OUT -o NAME ARGS... URL, bounded to 60 s.
   ProcessResult download(const std::string& url, const std::string& name,
-                         std::vector<std::string> args = {}, ProcessOptions options = {}) {
+                         std::vector<std::string> args = {}, const ProcessOptions& options = {}) {
     std::vector<std::string> argv = {
         "-q", "--max-tries", "2", "--retry-wait", "0.1", "-d", out.path().string(), "-o", name};
     argv.insert(argv.end(), args.begin(), args.end());

@@ -35,14 +35,14 @@ TEST(LeakTest, ThousandsOfDownloadsWithFailuresLeaveNoDescriptorOpen) {
   {
     std::vector<Task> tasks;
     for (int i = 0; i < 2000; ++i) {
-      static const char* const kPaths[] = {"/ok", "/missing", "/reset", "/busy", ""};
+      static constexpr const char* kPaths[] = {"/ok", "/missing", "/reset", "/busy", ""};
       const char* path = kPaths[i % 5];
       Task task{*path == '\0' ? refused : server.url(path), dir.path(), "", quick_task_options()};
       task.out = "f" + std::to_string(i);
       task.options.max_tries = 2;
       task.options.retry_wait = std::chrono::milliseconds(1);
       task.options.split = 2;
-      task.options.min_split_size = 16 * 1024;
+      task.options.min_split_size = std::int64_t{16} * 1024;
       tasks.push_back(std::move(task));
     }
     SessionOptions options;

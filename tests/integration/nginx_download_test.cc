@@ -69,7 +69,7 @@ TEST_F(NginxDownloadTest, SplitDownloadIsSentEachByteOnce) {
   // Four 6 MiB segments with -k 4M: no remainder is ever large enough to steal (2 x 4 MiB) or to
   // hand to a fresh connection (4 MiB), so nothing may be sent twice. (With -k 1M a connection
   // that finishes early rightly steals, and the cut victim's bytes in flight are sent twice.)
-  constexpr std::int64_t kSize = 24 * 1024 * 1024;
+  constexpr std::int64_t kSize = std::int64_t{24} * 1024 * 1024;
   write_content_file(docroot.path() / "once.bin", 13, kSize);
   NginxServer nginx(docroot.path(), {.limit_rate = 4'000'000});
   const auto result = spate({"-s", "4", "-k", "4M", nginx.url("once.bin")});

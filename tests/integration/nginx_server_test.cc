@@ -146,7 +146,7 @@ TEST_F(NginxServerTest, TlsServesOverHttp2) {
 
 TEST_F(NginxServerTest, LimitRateIsAppliedToEachRequest) {
   // Timing would make the test slow and flaky; nginx logs the limit it applied instead.
-  constexpr std::int64_t kRate = 4 * 1024 * 1024;
+  constexpr std::int64_t kRate = std::int64_t{4} * 1024 * 1024;
   const NginxServer server(docroot_.path(), {.limit_rate = kRate});
   const Fetched got = fetch(server.url("/f.bin"), "0-65535");
   ASSERT_EQ(got.code, CURLE_OK) << curl_easy_strerror(got.code);

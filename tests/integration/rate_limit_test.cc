@@ -18,7 +18,7 @@ TEST(RateLimitTest, GlobalLimitHoldsAcrossConnectionsAndTheFileIsExact) {
   server.route("/f.bin", {.size = kSize, .seed = 71});
   Task task{server.url("/f.bin"), dir.path(), "", quick_task_options()};
   task.options.split = 8;
-  task.options.min_split_size = 64 * 1024;
+  task.options.min_split_size = std::int64_t{64} * 1024;
   SessionOptions options;
   options.limit_rate = kRate;
   const auto start = std::chrono::steady_clock::now();

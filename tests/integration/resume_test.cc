@@ -13,14 +13,14 @@
 namespace spate::testing {
 namespace {
 
-constexpr std::int64_t kSize = 6 * 1024 * 1024;
+constexpr std::int64_t kSize = std::int64_t{6} * 1024 * 1024;
 
 class ResumeTest : public ::testing::Test {
  protected:
   Task task() {
     Task t{server.url("/f.bin"), dir.path(), "", quick_task_options()};
     t.options.split = 4;
-    t.options.min_split_size = 256 * 1024;
+    t.options.min_split_size = std::int64_t{256} * 1024;
     t.options.state_interval = std::chrono::milliseconds(50);
     return t;
   }

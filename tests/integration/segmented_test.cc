@@ -23,7 +23,7 @@ class SegmentedTest : public ::testing::Test {
   Task task(int split = 4) {
     Task t{server.url("/big.bin"), dir.path(), "", quick_task_options()};
     t.options.split = split;
-    t.options.min_split_size = 256 * 1024;
+    t.options.min_split_size = std::int64_t{256} * 1024;
     return t;
   }
   std::filesystem::path file() const { return dir.path() / "big.bin"; }
@@ -137,13 +137,14 @@ TEST_F(SegmentedTest, FastDownloadStaysOnOneConnection) {
 TEST_F(SegmentedTest, SlowDownloadOpensTheOtherConnections) {
   // 4 MiB at 2 MiB/s per response is 2 s on one connection, more than split_after: the first
   // connection's rate says so after its sample, and the other three open.
-  constexpr std::int64_t size = 4 * 1024 * 1024;
-  server.route("/big.bin", {.size = size, .seed = 32, .throttle_bps = 2 * 1024 * 1024});
+  constexpr std::int64_t kLength = std::int64_t{4} * 1024 * 1024;
+  server.route("/big.bin",
+               {.size = kLength, .seed = 32, .throttle_bps = std::int64_t{2} * 1024 * 1024});
   Task t = task(4);
   t.options.split_after = std::chrono::milliseconds(500);
   const auto outcome = run_task(t);
   ASSERT_EQ(outcome.finished.size(), 1U) << failure(outcome);
-  EXPECT_EQ(file_sha256(file()), content_sha256(32, size));
+  EXPECT_EQ(file_sha256(file()), content_sha256(32, kLength));
   std::set<int> connections;
   for (const auto& request : requests()) connections.insert(request.connection_id);
   EXPECT_GE(connections.size(), 4U);
@@ -154,14 +155,14 @@ TEST_F(SegmentedTest, SlowDownloadOpensTheOtherConnections) {
 TEST_F(SegmentedTest, RateLimitedDownloadDoesNotOpenMoreConnections) {
   // 2 MiB at a limit of 1 MiB/s would take 2 s, more than split_after; but the limit, not the
   // connection, holds it back, so it stays on one connection.
-  constexpr std::int64_t size = 2 * 1024 * 1024;
-  server.route("/big.bin", {.size = size, .seed = 33});
+  constexpr std::int64_t kLength = std::int64_t{2} * 1024 * 1024;
+  server.route("/big.bin", {.size = kLength, .seed = 33});
   Task t = task(4);
   t.options.split_after = std::chrono::milliseconds(200);
-  t.options.max_download_limit = 1024 * 1024;
+  t.options.max_download_limit = std::int64_t{1024} * 1024;
   const auto outcome = run_task(t);
   ASSERT_EQ(outcome.finished.size(), 1U) << failure(outcome);
-  EXPECT_EQ(file_sha256(file()), content_sha256(33, size));
+  EXPECT_EQ(file_sha256(file()), content_sha256(33, kLength));
   EXPECT_EQ(server.max_concurrent_requests(), 1);
 }
 
@@ -318,7 +319,7 @@ TEST_F(SegmentedTest, ConnectionBelowTheLowestSpeedLimitIsReplacedNotLost) {
   server.route("/big.bin",
                {.size = kSize, .seed = 27, .throttle_bps = 100'000, .throttled_requests = 1});
   Task t = task(2);
-  t.options.min_split_size = 4 * 1024 * 1024;  // no stealing: only the limit can help
+  t.options.min_split_size = std::int64_t{4} * 1024 * 1024;  // no stealing: only the limit can help
   t.options.lowest_speed_limit = 500'000;
   const auto outcome = run_task(t);
   ASSERT_EQ(outcome.finished.size(), 1U) << failure(outcome);
@@ -330,7 +331,7 @@ TEST_F(SegmentedTest, ConnectionBelowTheLowestSpeedLimitIsReplacedNotLost) {
 TEST_F(SegmentedTest, ManyConnections) {
   server.route("/big.bin", {.size = kSize, .seed = 23});
   Task t = task(16);
-  t.options.min_split_size = 64 * 1024;
+  t.options.min_split_size = std::int64_t{64} * 1024;
   SessionOptions options;
   options.max_connections_per_host = 16;
   const auto outcome = run_task(t, options);

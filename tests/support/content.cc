@@ -13,7 +13,7 @@
 namespace spate::testing {
 namespace {
 
-constexpr std::size_t kBlockSize = 256 * 1024;
+constexpr std::size_t kBlockSize = std::size_t{256} * 1024;
 
 // splitmix64 finaliser over (seed, word index): every byte of the result depends on both.
 std::uint64_t content_word(std::uint64_t seed, std::uint64_t word_index) {
@@ -50,7 +50,7 @@ std::string finish_hex(EVP_MD_CTX* ctx) {
   if (EVP_DigestFinal_ex(ctx, digest, &length) != 1) throw std::runtime_error("EVP final failed");
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  hex.reserve(length * 2);
+  hex.reserve(std::size_t{length} * 2);
   for (unsigned int i = 0; i < length; ++i) {
     hex.push_back(kHex[digest[i] >> 4]);
     hex.push_back(kHex[digest[i] & 0xf]);

@@ -106,7 +106,7 @@ bool FtpServer::tls_available() {
   return run_process({"/usr/bin/python3", "-c", "import pyftpdlib, OpenSSL"}).exited(0);
 }
 
-FtpServer::FtpServer(std::filesystem::path root, FtpServerOptions options)
+FtpServer::FtpServer(const std::filesystem::path& root, FtpServerOptions options)
     : tls_(options.tls.has_value() && !options.explicit_tls) {
   const auto script = dir_.path() / "ftpd.py";
   std::ofstream(script) << kScript;
@@ -124,7 +124,7 @@ FtpServer::FtpServer(std::filesystem::path root, FtpServerOptions options)
     if (options.tls) {
       argv.push_back(options.tls->certificate.string());
       argv.push_back(options.tls->key.string());
-      if (options.explicit_tls) argv.push_back("explicit");
+      if (options.explicit_tls) argv.emplace_back("explicit");
     }
     child_.emplace(ChildProcess::start(argv, process));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -45,7 +45,7 @@ class FtpServer {
  public:
   // Starts the server on `root`; returns once it accepts connections. Throws std::runtime_error
   // when it cannot start (see available()).
-  explicit FtpServer(std::filesystem::path root, FtpServerOptions options = {});
+  explicit FtpServer(const std::filesystem::path& root, FtpServerOptions options = {});
   ~FtpServer() = default;
   FtpServer(const FtpServer&) = delete;
   FtpServer& operator=(const FtpServer&) = delete;

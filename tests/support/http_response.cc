@@ -11,8 +11,8 @@
 namespace spate::testing {
 namespace {
 
-constexpr std::size_t kBlockSize = 256 * 1024;  // unthrottled body writes
-constexpr std::size_t kThrottleMaxBlock = 16 * 1024;
+constexpr std::size_t kBlockSize = std::size_t{256} * 1024;  // unthrottled body writes
+constexpr std::size_t kThrottleMaxBlock = std::size_t{16} * 1024;
 constexpr std::size_t kChunkPrefixRoom = 24;  // "<hex size>\r\n" before a chunk's data
 
 std::string status_line(int status) {

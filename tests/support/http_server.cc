@@ -23,7 +23,7 @@ namespace {
 constexpr int kAcceptPollMs = 200;     // how often the accept loop reaps finished threads
 constexpr int kReadPollMs = 1000;      // one receive wait slice
 constexpr int kBodyGiveUpMs = 60'000;  // a request body that stops for this long is dropped
-constexpr std::size_t kMaxHeadSize = 64 * 1024;
+constexpr std::size_t kMaxHeadSize = std::size_t{64} * 1024;
 constexpr std::int64_t kMaxRequestBody = 1 << 20;
 
 void close_fd(int& fd) {

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <memory>
@@ -18,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 
@@ -88,6 +88,7 @@ pid_t spawn_nginx(const fs::path& dir, const fs::path& output) {
   const std::string error_log = (dir / "error.log").string();
   std::vector<std::string> args = {kNginxBinary, "-p", prefix, "-c", conf, "-e", error_log};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
@@ -104,9 +105,10 @@ pid_t spawn_nginx(const fs::path& dir, const fs::path& output) {
     // Die with the parent (a crashed or killed test must not leave nginx behind).
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
+    // The forked child has only this one thread: hence the NOLINT.
     sigset_t none;
     sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    sigprocmask(SIG_SETMASK, &none, nullptr);  // NOLINT(concurrency-mt-unsafe)
     dup2(null_fd, STDIN_FILENO);
     dup2(out_fd, STDOUT_FILENO);
     dup2(out_fd, STDERR_FILENO);
@@ -117,8 +119,10 @@ pid_t spawn_nginx(const fs::path& dir, const fs::path& output) {
   const int fork_errno = errno;
   close(out_fd);
   close(null_fd);
-  if (pid < 0)
-    throw std::runtime_error("NginxServer: fork failed: " + std::string(std::strerror(fork_errno)));
+  if (pid < 0) {
+    throw std::runtime_error("NginxServer: fork failed: " +
+                             std::error_code(fork_errno, std::system_category()).message());
+  }
   return pid;
 }
 
@@ -147,8 +151,8 @@ bool parse_entry(const std::string& line, AccessLogEntry& entry) {
 
 }  // namespace
 
-NginxServer::NginxServer(std::filesystem::path docroot, NginxOptions options)
-    : docroot_(fs::absolute(std::move(docroot))), options_(options), dir_(temp_.path()) {
+NginxServer::NginxServer(const std::filesystem::path& docroot, NginxOptions options)
+    : docroot_(fs::absolute(docroot)), options_(options), dir_(temp_.path()) {
   try {
     fs::create_directories(dir_ / "temp");
     if (options_.tls_http2) write_self_signed_certificate(dir_);  // cert.pem, key.pem

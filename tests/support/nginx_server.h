@@ -42,7 +42,7 @@ class NginxServer {
  public:
   // Starts nginx serving `docroot`; returns once the port accepts connections.
   // Throws std::runtime_error (with nginx's own error output) when it cannot start.
-  explicit NginxServer(std::filesystem::path docroot, NginxOptions options = {});
+  explicit NginxServer(const std::filesystem::path& docroot, NginxOptions options = {});
   ~NginxServer();  // SIGQUIT, then SIGKILL after a bound; reaps the child; removes the temp dir
 
   NginxServer(const NginxServer&) = delete;

@@ -7,7 +7,6 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <fcntl.h>
 #include <mutex>
 #include <poll.h>
@@ -16,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 #include <utility>
@@ -60,7 +60,8 @@ class Fd {
 void make_pipe(Fd& read_end, Fd& write_end) {
   std::array<int, 2> fds{};
   if (::pipe2(fds.data(), O_CLOEXEC) != 0) {
-    throw std::runtime_error(std::string("pipe2 failed: ") + std::strerror(errno));
+    throw std::runtime_error("pipe2 failed: " +
+                             std::error_code(errno, std::system_category()).message());
   }
   read_end.reset(fds[0]);
   write_end.reset(fds[1]);
@@ -76,7 +77,8 @@ std::string resolve_program(const std::string& name) {
     if (end == std::string::npos) end = dirs.size();
     std::string dir = dirs.substr(begin, end - begin);
     if (dir.empty()) dir = ".";
-    const std::string candidate = dir + "/" + name;
+    std::string candidate = dir + "/";
+    candidate += name;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     begin = end + 1;
   }
@@ -91,7 +93,7 @@ std::vector<std::string> build_environment(const std::map<std::string, std::stri
     const std::string name(text.substr(0, text.find('=')));
     if (extra.find(name) == extra.end()) env.emplace_back(text);
   }
-  for (const auto& [name, value] : extra) env.push_back(name + "=" + value);
+  for (const auto& [name, value] : extra) env.emplace_back(name).append("=").append(value);
   return env;
 }
 
@@ -111,9 +113,10 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
   ::setpgid(0, 0);  // own group: a timeout kills grandchildren too
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   // The forking thread blocks SIGPIPE and the test may ignore signals: give the program defaults.
+  // (The forked child has only this one thread: hence the NOLINT.)
   sigset_t none;
   sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);  // NOLINT(concurrency-mt-unsafe)
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
   for (const int signal_number : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP}) {
@@ -140,7 +143,7 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
 
 std::string describe_failure(const ExecFailure& failure, const std::string& program,
                              const std::filesystem::path& working_dir) {
-  const std::string reason = std::strerror(failure.error);
+  const std::string reason = std::error_code(failure.error, std::system_category()).message();
   switch (failure.stage) {
     case kStageChdir:
       return "cannot chdir to " + working_dir.string() + ": " + reason;
@@ -221,7 +224,8 @@ void ChildProcess::State::launch(Fd& stdin_write, Fd& stdout_read, Fd& stderr_re
   if (options.stdin_data) {
     make_pipe(stdin_read, stdin_write);
     if (::fcntl(stdin_write.get(), F_SETFL, O_NONBLOCK) != 0) {
-      throw std::runtime_error(std::string("fcntl failed: ") + std::strerror(errno));
+      throw std::runtime_error("fcntl failed: " +
+                               std::error_code(errno, std::system_category()).message());
     }
   } else {
     stdin_read.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -232,7 +236,10 @@ void ChildProcess::State::launch(Fd& stdin_write, Fd& stdout_read, Fd& stderr_re
   make_pipe(error_read, error_write);
 
   const pid_t child = ::fork();
-  if (child < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
+  if (child < 0) {
+    throw std::runtime_error("fork failed: " +
+                             std::error_code(errno, std::system_category()).message());
+  }
   if (child == 0) {
     exec_child(program.c_str(), argv_pointers.data(), env_pointers.data(),
                working_dir.empty() ? nullptr : working_dir.c_str(), stdin_read.get(),

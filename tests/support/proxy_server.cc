@@ -22,7 +22,7 @@ namespace {
 constexpr int kPollSliceMs = 200;
 constexpr int kHandshakeGiveUpMs = 10'000;  // a client that never finishes its request head
 constexpr int kIdleGiveUpMs = 60'000;       // a tunnel silent both ways this long is closed
-constexpr std::size_t kMaxHeadSize = 64 * 1024;
+constexpr std::size_t kMaxHeadSize = std::size_t{64} * 1024;
 
 void close_fd(int& fd) {
   if (fd >= 0) close(fd);
@@ -252,7 +252,7 @@ void ProxyServer::serve_http(Client& client, std::string buffer) {
     to_target = request->method + " " + path + " " + request->version + "\r\n";
     for (const auto& [name, value] : request->headers) {
       if (name.rfind("proxy-", 0) == 0 || name == "connection" || name == "keep-alive") continue;
-      to_target += name + ": " + value + "\r\n";
+      to_target.append(name).append(": ").append(value).append("\r\n");
     }
     to_target += "Connection: close\r\n\r\n" + rest;
   }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <variant>
 
 namespace spate::testing {
@@ -13,13 +14,13 @@ TaskOptions quick_task_options() {
   options.retry_wait = std::chrono::milliseconds(10);
   options.connect_timeout = std::chrono::seconds(5);
   options.stall_timeout = std::chrono::seconds(5);
-  options.min_split_size = 64 * 1024;
+  options.min_split_size = std::int64_t{64} * 1024;
   return options;
 }
 
 SessionOutcome run_session(const std::vector<Task>& tasks, SessionOptions options,
                            std::chrono::seconds limit) {
-  auto session = Session::create(options);
+  auto session = Session::create(std::move(options));
   if (!session) throw std::runtime_error("Session::create failed: " + session.error().message);
   SessionOutcome outcome;
   std::atomic<bool> fed{false};

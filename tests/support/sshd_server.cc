@@ -3,6 +3,7 @@
 #include "support/socket_io.h"
 
 #include <arpa/inet.h>
+#include <array>
 #include <chrono>
 #include <fstream>
 #include <netinet/in.h>
@@ -51,7 +52,10 @@ SshdServer::SshdServer() {
   if (const auto reason = unavailable_reason(); !reason.empty()) {
     throw std::runtime_error("SshdServer: " + reason);
   }
-  const passwd* account = getpwuid(geteuid());
+  passwd entry{};
+  passwd* account = nullptr;
+  std::array<char, 4096> strings{};  // getpwuid_r's string storage; one entry needs far less
+  getpwuid_r(geteuid(), &entry, strings.data(), strings.size(), &account);
   if (account == nullptr) throw std::runtime_error("SshdServer: no user name for this uid");
   user_ = account->pw_name;
   const fs::path dir = dir_.path();

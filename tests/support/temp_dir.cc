@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <stdexcept>
 #include <stdlib.h>
 #include <system_error>
@@ -15,7 +14,9 @@ TempDir::TempDir() {
   std::filesystem::path base = (tmpdir != nullptr && *tmpdir != '\0') ? tmpdir : "/tmp";
   std::string pattern = (base / "spate-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp(" + pattern + ") failed: " + std::strerror(errno));
+    const int err = errno;
+    throw std::runtime_error("mkdtemp(" + pattern +
+                             ") failed: " + std::error_code(err, std::system_category()).message());
   }
   path_ = pattern;
 }

@@ -398,7 +398,7 @@ TEST(InputListTest, LongLinesAreSkippedAndLinesUpToTheLimitKept) {
 }
 
 TEST(InputListTest, HugeLineWithoutNewlineIsStreamedNotStored) {
-  constexpr std::size_t kChunk = 64 * 1024;
+  constexpr std::size_t kChunk = std::size_t{64} * 1024;
   constexpr std::size_t kJunkChunks = 256;  // 16 MiB of one line
   std::size_t chunks = 0;
   GeneratedStreamBuf buffer([&](std::string& chunk) {

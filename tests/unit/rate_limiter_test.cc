@@ -21,10 +21,10 @@ using GroupId = RateLimiter::GroupId;
 using Ids = std::vector<ConsumerId>;
 
 constexpr std::int64_t kKiB = 1024;
-constexpr std::int64_t kMiB = 1024 * 1024;
+constexpr std::int64_t kMiB = std::int64_t{1024} * 1024;
 
 // An arbitrary fixed origin: nothing may depend on the clock's epoch.
-const Clock::time_point kT0 = Clock::time_point{} + 1000h;
+constexpr Clock::time_point kT0 = Clock::time_point{} + 1000h;
 
 // ---------------------------------------------------------------------------------------------
 // TokenBucket
@@ -507,11 +507,11 @@ class Simulation {
   double worst_turn_unfairness() const {
     double mean = 0;
     for (const Consumer& c : consumers_) {
-      mean += static_cast<double>(c.admitted / c.buffer) / static_cast<double>(consumers_.size());
+      mean += static_cast<double>(c.turns()) / static_cast<double>(consumers_.size());
     }
     double worst = 0;
     for (const Consumer& c : consumers_) {
-      worst = std::max(worst, std::abs(static_cast<double>(c.admitted / c.buffer) - mean) / mean);
+      worst = std::max(worst, std::abs(static_cast<double>(c.turns()) - mean) / mean);
     }
     return worst;
   }
@@ -535,6 +535,7 @@ class Simulation {
     std::int64_t buffer;
     bool paused;
     std::int64_t admitted;
+    std::int64_t turns() const { return admitted / buffer; }  // exact: whole buffers only
   };
   struct Admission {
     Clock::duration at;
@@ -562,6 +563,7 @@ class Simulation {
 
 TEST(RateLimiterSimulation, EightConsumersHoldTheRateAndShareItFairly) {
   constexpr std::int64_t kRate = 4 * kMiB;
+  constexpr std::int64_t kBurst = kRate / 8;  // the limiter's burst, bytes
   RateLimiter lim(kRate, kT0);
   Simulation sim(lim);
   for (ConsumerId id = 1; id <= 8; ++id) sim.add(id, id, 256 * kKiB);
@@ -572,11 +574,11 @@ TEST(RateLimiterSimulation, EightConsumersHoldTheRateAndShareItFairly) {
   EXPECT_LE(sim.worst_unfairness(), 0.25) << sim.totals();
   EXPECT_EQ(sim.refused_redeliveries(), 0);
   // The first second overshoots by at most the starting burst plus one buffer of debt.
-  EXPECT_LE(sim.admitted(0s, 1s), kRate + kRate / 8 + 256 * kKiB);
+  EXPECT_LE(sim.admitted(0s, 1s), kRate + kBurst + 256 * kKiB);
   EXPECT_GE(sim.admitted(0s, 1s), kRate - 256 * kKiB);
   // The long run is exact up to one burst and one buffer.
   EXPECT_NEAR(static_cast<double>(sim.admitted(0s, 20s)), 20.0 * kRate,
-              static_cast<double>(kRate / 8 + 256 * kKiB));
+              static_cast<double>(kBurst + 256 * kKiB));
 }
 
 TEST(RateLimiterSimulation, SeveralSeedsAndBufferSizes) {
@@ -619,6 +621,7 @@ TEST(RateLimiterSimulation, GroupLimitUnderAGlobalLimit) {
 
 TEST(RateLimiterSimulation, SmallRateWithBuffersLargerThanTheBurstMakesProgress) {
   constexpr std::int64_t kRate = 100'000;  // burst 12'500 bytes; buffers are 42 times that
+  constexpr std::int64_t kBurst = kRate / 8;
   constexpr std::int64_t kBuffer = 512 * kKiB;
   RateLimiter lim(kRate, kT0);
   Simulation sim(lim);
@@ -629,7 +632,7 @@ TEST(RateLimiterSimulation, SmallRateWithBuffersLargerThanTheBurstMakesProgress)
   // Each buffer is 5.2 s of budget, so only the long run can be exact: 120 s within one burst
   // plus one buffer. And nobody starves: turns differ by at most one.
   EXPECT_NEAR(static_cast<double>(sim.admitted(0s, 120s)), 120.0 * kRate,
-              static_cast<double>(kRate / 8 + kBuffer));
+              static_cast<double>(kBurst + kBuffer));
   EXPECT_LE(sim.worst_window_error(0s, 120s, 60s, kRate), 0.1);
   EXPECT_LE(sim.worst_unfairness(), 1.0 / 7) << sim.totals();
   EXPECT_EQ(sim.refused_redeliveries(), 0);

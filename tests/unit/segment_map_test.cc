@@ -15,6 +15,7 @@
 namespace spate::core {
 
 // Readable failure messages for ranges (found by gtest through ADL).
+// NOLINTNEXTLINE(readability-identifier-naming): gtest looks PrintTo up by name
 void PrintTo(const ByteRange& r, std::ostream* os) { *os << "[" << r.begin << "," << r.end << ")"; }
 
 namespace {

@@ -23,6 +23,7 @@
 
 namespace spate::storage {
 
+// NOLINTNEXTLINE(readability-identifier-naming): gtest looks PrintTo up by name
 void PrintTo(const ResumeState& s, std::ostream* os) {
   *os << "{url=" << s.url << " size=" << s.size << " etag=" << s.etag
       << " last_modified=" << s.last_modified << " layout=" << s.layout
@@ -57,7 +58,7 @@ std::string seal(const std::string& body) {
 }
 
 // Lines 2-7 of a valid file, for tests that change or add one line.
-const std::string kHeader =
+const std::string valid_header_lines =
     "url http://h/f\nsize 100\netag\nlast-modified\nlayout single\nchecksum\n";
 
 ResumeState typical_state() {
@@ -267,23 +268,26 @@ TEST(StateFileTest, RejectsEveryFlippedBit) {
 }
 
 TEST(StateFileTest, RejectsBadKeys) {
-  EXPECT_EQ(decode_error(seal(kHeader + "colour red\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "colour red\n")),
             "state file: line 8: unknown key 'colour'");
-  EXPECT_EQ(decode_error(seal(kHeader + "size 100\n")), "state file: line 8: duplicate key 'size'");
-  EXPECT_EQ(decode_error(seal(kHeader + "url http://other\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "size 100\n")),
+            "state file: line 8: duplicate key 'size'");
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "url http://other\n")),
             "state file: line 8: duplicate key 'url'");
   EXPECT_EQ(decode_error(seal("url u\nsize 1\nlast-modified\nlayout single\nchecksum\n")),
             "state file: missing key 'etag'");
-  EXPECT_EQ(decode_error(seal(kHeader + "\n")), "state file: line 8: empty line");
-  EXPECT_EQ(decode_error(seal(kHeader + "sha-256 " + std::string(64, '0') + "\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "\n")), "state file: line 8: empty line");
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "sha-256 " + std::string(64, '0') + "\n")),
             "state file: line 8: unknown key 'sha-256'");
-  EXPECT_EQ(decode_error(seal(kHeader + "opt-\n")), "state file: line 8: unknown key 'opt-'");
-  EXPECT_EQ(decode_error(seal(kHeader + "opt-X 1\n")), "state file: line 8: unknown key 'opt-X'");
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "opt-\n")),
+            "state file: line 8: unknown key 'opt-'");
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "opt-X 1\n")),
+            "state file: line 8: unknown key 'opt-X'");
 }
 
 TEST(StateFileTest, IgnoresOptionalKeysFromNewerRevisions) {
-  const Result<ResumeState> r =
-      decode_state(seal("opt-mirror-count 3 and more\n" + kHeader + "done 0 5\nopt-x\n"));
+  const Result<ResumeState> r = decode_state(
+      seal("opt-mirror-count 3 and more\n" + valid_header_lines + "done 0 5\nopt-x\n"));
   ASSERT_TRUE(r) << r.error().message;
   ResumeState expected;
   expected.url = "http://h/f";
@@ -320,31 +324,32 @@ TEST(StateFileTest, RejectsBadNumbers) {
   EXPECT_EQ(with_size("0x10"), "state file: line 3: size '0x10' is not a number");
   EXPECT_EQ(with_size("-2"), "state file: size -2 is negative");
 
-  EXPECT_EQ(decode_error(seal(kHeader + "done 0 99999999999999999999\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "done 0 99999999999999999999\n")),
             "state file: line 8: range end '99999999999999999999' does not fit in 64 bits");
-  EXPECT_EQ(decode_error(seal(kHeader + "done -1 5\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "done -1 5\n")),
             "state file: line 8: range begin '-1' is not a non-negative number");
-  EXPECT_EQ(decode_error(seal(kHeader + "done 5\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "done 5\n")),
             "state file: line 8: expected 'done BEGIN END'");
-  EXPECT_EQ(decode_error(seal(kHeader + "done 1 2 3\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "done 1 2 3\n")),
             "state file: line 8: range end '2 3' is not a non-negative number");
 }
 
 TEST(StateFileTest, RejectsBadRanges) {
-  EXPECT_EQ(decode_error(seal(kHeader + "done 5 3\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "done 5 3\n")),
             "state file: range 5-3 is empty or reversed");
-  EXPECT_EQ(decode_error(seal(kHeader + "done 5 5\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "done 5 5\n")),
             "state file: range 5-5 is empty or reversed");
-  EXPECT_EQ(decode_error(seal(kHeader + "done 0 10\ndone 5 20\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "done 0 10\ndone 5 20\n")),
             "state file: range 5-20 overlaps or precedes range 0-10");
-  EXPECT_EQ(decode_error(seal(kHeader + "done 10 20\ndone 0 5\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "done 10 20\ndone 0 5\n")),
             "state file: range 0-5 overlaps or precedes range 10-20");
-  EXPECT_EQ(decode_error(seal(kHeader + "done 90 101\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "done 90 101\n")),
             "state file: range 90-101 ends past the size 100");
-  EXPECT_EQ(decode_error(seal(kHeader + "done 0 10\ndone 9 20\n")),
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "done 0 10\ndone 9 20\n")),
             "state file: range 9-20 overlaps or precedes range 0-10");
-  EXPECT_EQ(decode_error(seal(kHeader + "done 0 10\ndone 10 20\n")), "<accepted>");  // adjacent
-  EXPECT_EQ(decode_error(seal(kHeader + "done 0 100\n")), "<accepted>");
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "done 0 10\ndone 10 20\n")),
+            "<accepted>");  // adjacent
+  EXPECT_EQ(decode_error(seal(valid_header_lines + "done 0 100\n")), "<accepted>");
 }
 
 TEST(StateFileTest, RejectsBadValues) {
