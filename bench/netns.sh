@@ -19,20 +19,31 @@
 # against the sender's TCP small-queue budget. tbf sits on each side's egress, before the delay:
 # a bottleneck queue, then the propagation delay.
 #
+# TCP congestion control: both namespaces use TCP_CC (default cubic, the kernel's default), set
+# explicitly because a new namespace inherits the host's choice, and that changes what S4b
+# measures. This host's default is bbr: BBR paces each response of a kept-alive connection at its
+# bandwidth estimate, which small responses never raise, so a 16 KiB response took 16 ms from
+# first to last byte on this path (1 KiB: 0.1 ms, 8 KiB: 5 ms, 32 KiB and up: 24-26 ms); with
+# reno or cubic, 0.1 ms. That is 16 ms per request for every tool, a third of a round trip. A
+# namespace may only pick an algorithm listed in net.ipv4.tcp_allowed_congestion_control, so
+# netns_up adds TCP_CC to that list when it is missing and netns_down restores the list.
+#
 # Addresses: only 10.201.0.0/30, and only inside the two namespaces made here; they have no
 # other interface and no default route, so no packet can leave the machine.
 #
-# Environment: DELAY_MS (25, one way), LINK_RATE (tc rate, default 200mbit), NETNS_MAX_SECONDS
-# (7200: the delay programs exit by themselves after this).
+# Environment: DELAY_MS (25, one way), LINK_RATE (tc rate, default 200mbit), TCP_CC (cubic),
+# NETNS_MAX_SECONDS (7200: the delay programs exit by themselves after this).
 
 DELAY_MS=${DELAY_MS:-25}
 LINK_RATE=${LINK_RATE:-200mbit}
+TCP_CC=${TCP_CC:-cubic}
 NETNS_MAX_SECONDS=${NETNS_MAX_SECONDS:-7200}
 NETNS_SERVER_ADDR=10.201.0.1
 NETNS_CLIENT_ADDR=10.201.0.2
 NETNS_TAG=""
 NETNS_DELAY_PIDS=()
 NETNS_STATS=""   # the delay programs' counters after netns_down
+NETNS_SAVED_ALLOWED_CC=""  # net.ipv4.tcp_allowed_congestion_control before netns_up widened it
 
 # "200mbit" -> bytes per second (tc's units: bit, kbit, mbit, gbit; decimal).
 link_rate_bytes() {
@@ -61,6 +72,23 @@ netns_build_delay() {
 }
 
 # netns_iptables NS ARGS...: iptables (nft backend) in NS, or iptables-legacy when that fails.
+# Makes TCP_CC the congestion control of every TCP socket opened in the namespaces given.
+netns_congestion_control() {
+  local allowed ns
+  allowed=$(sysctl -n net.ipv4.tcp_allowed_congestion_control) || die "cannot read the allowed congestion controls"
+  if ! grep -qw -- "$TCP_CC" <<<"$allowed"; then
+    NETNS_SAVED_ALLOWED_CC=$allowed
+    sysctl -qw net.ipv4.tcp_allowed_congestion_control="$allowed $TCP_CC" ||
+      die "cannot allow congestion control '$TCP_CC' (available: $(sysctl -n net.ipv4.tcp_available_congestion_control))"
+  fi
+  for ns in "$@"; do
+    ip netns exec "$ns" sysctl -qw net.ipv4.tcp_congestion_control="$TCP_CC" ||
+      die "cannot set congestion control '$TCP_CC' in $ns"
+    [[ $(ip netns exec "$ns" sysctl -n net.ipv4.tcp_congestion_control) == "$TCP_CC" ]] ||
+      die "congestion control in $ns is not $TCP_CC"
+  done
+}
+
 netns_iptables() {
   local ns=$1
   shift
@@ -93,6 +121,7 @@ netns_up() {
   done
   ip -n "$srv" link set "$vs" up
   ip -n "$cli" link set "$vc" up
+  netns_congestion_control "$srv" "$cli"
 
   # Egress cap: a queue of one RTT at the link rate (at least 256 KiB), bursts of 64 KiB.
   local limit=$((rate_bytes * 2 * DELAY_MS / 1000))
@@ -121,7 +150,7 @@ netns_up() {
       die "iptables NFQUEUE rule failed in $ns"
   done
   NGINX_HOST=$NETNS_SERVER_ADDR
-  log "namespaces $srv ($NETNS_SERVER_ADDR) and $cli ($NETNS_CLIENT_ADDR): ${DELAY_MS} ms each way (nfq_delay), tbf $LINK_RATE"
+  log "namespaces $srv ($NETNS_SERVER_ADDR) and $cli ($NETNS_CLIENT_ADDR): ${DELAY_MS} ms each way (nfq_delay), tbf $LINK_RATE, TCP $TCP_CC"
 }
 
 # netns_rtt PORT: median of 5 TCP connect times (SYN to SYN-ACK, one RTT) in ms.
@@ -155,6 +184,11 @@ netns_down() {
     [[ -f $WORK/nfq-$ns.stats ]] && NETNS_STATS+="$ns: $(cat "$WORK/nfq-$ns.stats"); "
     ip netns del "$ns" 2>/dev/null || true
   done
+  if [[ -n $NETNS_SAVED_ALLOWED_CC ]]; then
+    sysctl -qw net.ipv4.tcp_allowed_congestion_control="$NETNS_SAVED_ALLOWED_CC" ||
+      log "could not restore net.ipv4.tcp_allowed_congestion_control to '$NETNS_SAVED_ALLOWED_CC'"
+    NETNS_SAVED_ALLOWED_CC=""
+  fi
   [[ -n $SERVER_NS || -n $CLIENT_NS ]] && log "namespaces removed; nfq_delay counters: ${NETNS_STATS:-none}"
   SERVER_NS="" CLIENT_NS="" NGINX_HOST=127.0.0.1
 }

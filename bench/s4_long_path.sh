@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016  # tool commands are single-quoted: measure expands them per run
 # S4: S2 and S3 again over a long path: nginx in one network namespace, the tools in another,
-# joined by a veth pair with DELAY_MS (25) each way and a LINK_RATE (200mbit) cap (netns.sh).
+# joined by a veth pair with DELAY_MS (25) each way and a LINK_RATE (200mbit) cap, TCP_CC
+# (cubic) in both (netns.sh).
 #   S4a: one S4_SIZE file (256 MiB), nginx limit_rate CAP (8 MiB/s) per request.
 #   S4b: S3_COUNT (2,000) files of S3_FILE_SIZE (16 KiB).
-# Environment: S4_SIZE, CAP, S3_COUNT, S3_FILE_SIZE, DELAY_MS, LINK_RATE, RUNS, SPATE_BIN,
+# Environment: S4_SIZE, CAP, S3_COUNT, S3_FILE_SIZE, DELAY_MS, LINK_RATE, TCP_CC, RUNS, SPATE_BIN,
 # BENCH_TMPFS, RESULTS_DIR. Needs root (namespaces, tc, iptables) and libnetfilter-queue-dev.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -31,8 +32,9 @@ rtt=$(netns_rtt "$NGINX_PORT")
 results_header "S4: long path (${DELAY_MS} ms each way, $LINK_RATE)"
 note "- path: nginx in namespace $SERVER_NS (10.201.0.1), tools in $CLIENT_NS (10.201.0.2), one veth" \
   "  pair; tbf $LINK_RATE ($(human_bytes "$link_bytes")/s) on each side's egress; ${DELAY_MS} ms each way" \
-  "  added by bench/nfq_delay on NFQUEUE (no netem in this kernel). Measured TCP connect time" \
-  "  (one RTT): $rtt ms."
+  "  added by bench/nfq_delay on NFQUEUE (no netem in this kernel). TCP congestion control $TCP_CC" \
+  "  in both namespaces (host default: $(sysctl -n net.ipv4.tcp_congestion_control)). Measured TCP" \
+  "  connect time (one RTT): $rtt ms."
 add_spate spate-s1 1 '-s 1'
 add_spate spate-s8 8 '-s 8'
 add_spate spate-s16-x16 16 '-s 16 -x 16'
