@@ -71,15 +71,17 @@ netns_build_delay() {
     die "could not build nfq_delay"
 }
 
-# netns_iptables NS ARGS...: iptables (nft backend) in NS, or iptables-legacy when that fails.
-# Makes TCP_CC the congestion control of every TCP socket opened in the namespaces given.
+# netns_congestion_control NS...: TCP_CC becomes the congestion control of every TCP socket
+# opened in these namespaces (widening the allowed list first when it must; see the top).
 netns_congestion_control() {
   local allowed ns
-  allowed=$(sysctl -n net.ipv4.tcp_allowed_congestion_control) || die "cannot read the allowed congestion controls"
+  allowed=$(sysctl -n net.ipv4.tcp_allowed_congestion_control) ||
+    die "cannot read net.ipv4.tcp_allowed_congestion_control"
   if ! grep -qw -- "$TCP_CC" <<<"$allowed"; then
     NETNS_SAVED_ALLOWED_CC=$allowed
     sysctl -qw net.ipv4.tcp_allowed_congestion_control="$allowed $TCP_CC" ||
-      die "cannot allow congestion control '$TCP_CC' (available: $(sysctl -n net.ipv4.tcp_available_congestion_control))"
+      die "cannot allow congestion control '$TCP_CC'" \
+        "(available: $(sysctl -n net.ipv4.tcp_available_congestion_control))"
   fi
   for ns in "$@"; do
     ip netns exec "$ns" sysctl -qw net.ipv4.tcp_congestion_control="$TCP_CC" ||
@@ -89,6 +91,7 @@ netns_congestion_control() {
   done
 }
 
+# netns_iptables NS ARGS...: iptables (nft backend) in NS, or iptables-legacy when that fails.
 netns_iptables() {
   local ns=$1
   shift
