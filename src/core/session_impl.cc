@@ -129,6 +129,15 @@ void SessionImpl::run() {
   }
 }
 
+bool SessionImpl::can_admit() const {
+  if (cancelled_ || jobs_.size() >= static_cast<std::size_t>(options_.max_concurrent_downloads) ||
+      events_.full()) {
+    return false;
+  }
+  std::lock_guard lock(intake_mutex_);
+  return !intake_.empty();
+}
+
 void SessionImpl::admit() {
   while (!cancelled_ &&
          jobs_.size() < static_cast<std::size_t>(options_.max_concurrent_downloads) &&
@@ -203,6 +212,10 @@ void SessionImpl::report_progress() {
 
 std::chrono::milliseconds SessionImpl::next_timeout() const {
   using std::chrono::milliseconds;
+  // Jobs that ended in this pass (a skipped file, a transfer done at once) freed slots that
+  // queued tasks can take now. Nothing would wake the poll for them: submit() wakes it only when
+  // the intake was empty. Sleeping here cost a whole timeout per slotful of skipped files.
+  if (can_admit()) return milliseconds(0);
   auto timeout = milliseconds(1000);
   if (!jobs_.empty()) timeout = std::min(timeout, options_.progress_interval);
   if (auto wake = limiter_.next_wakeup(now_)) {
