@@ -69,6 +69,14 @@ void Job::cancel(Error reason) {
   if (!fatal_) fatal_ = std::move(reason);
 }
 
+bool Job::finishing() const {
+  if (state_ != State::Downloading || fatal_ || restart_requested_ || connections() > 0 ||
+      context_.now() < not_before_) {
+    return false;
+  }
+  return segmented_ ? map_->complete() : stream_complete_;
+}
+
 std::int64_t Job::downloaded() const { return map_ ? map_->done_bytes() : stream_written_; }
 
 int Job::connections() const {

@@ -37,6 +37,9 @@ class Job {
   // the download when every byte is written. Emits the terminal event exactly once.
   void pump();
   bool ended() const { return state_ == State::Done || state_ == State::Failed; }
+  // Every byte is written and no transfer runs: the next pump() only puts the file in place
+  // (rename, close, TaskFinished). It no longer holds a download slot (see SessionImpl::run).
+  bool finishing() const;
   // When pump() must run again even if no socket becomes ready (a retry backoff ends).
   std::optional<Clock::time_point> wake_at() const;
   // Stops every transfer; the next pump() fails the job with `reason`.

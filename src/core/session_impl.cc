@@ -116,12 +116,22 @@ void SessionImpl::run() {
     now_ = core::Clock::now();
     resume_paused_transfers();
     // Act on what finished, free the slots of ended jobs, fill them from the intake at once, and
-    // start the new jobs in the same pass (their transfers begin at the next perform).
+    // start the new jobs in the same pass. A job with only its file left to put in place
+    // (finishing) gives up its slot at once and is finished after the new jobs' requests are
+    // out: its rename, close and event, and the old transfer's cleanup, had sat between a
+    // response and the next request on that connection (on a 50 ms path, 152 µs of the gap
+    // before, 113 µs after; see the commit).
     count_waiting_jobs();
-    for (auto& entry : jobs_) entry.job->pump();
+    for (auto& entry : jobs_) {
+      if (!entry.job->finishing()) entry.job->pump();
+    }
     reap();
     admit();
     count_waiting_jobs();
+    for (auto& entry : jobs_) {
+      if (!entry.job->finishing()) entry.job->pump();
+    }
+    loop_->run_due_timer();
     for (auto& entry : jobs_) entry.job->pump();
     reap();
     report_progress();
@@ -129,8 +139,13 @@ void SessionImpl::run() {
   }
 }
 
+std::size_t SessionImpl::active_jobs() const {
+  return static_cast<std::size_t>(std::count_if(
+      jobs_.begin(), jobs_.end(), [](const ActiveJob& entry) { return !entry.job->finishing(); }));
+}
+
 bool SessionImpl::can_admit() const {
-  if (cancelled_ || jobs_.size() >= static_cast<std::size_t>(options_.max_concurrent_downloads) ||
+  if (cancelled_ || active_jobs() >= static_cast<std::size_t>(options_.max_concurrent_downloads) ||
       events_.full()) {
     return false;
   }
@@ -139,8 +154,9 @@ bool SessionImpl::can_admit() const {
 }
 
 void SessionImpl::admit() {
+  const std::size_t finishing = jobs_.size() - active_jobs();
   while (!cancelled_ &&
-         jobs_.size() < static_cast<std::size_t>(options_.max_concurrent_downloads) &&
+         jobs_.size() - finishing < static_cast<std::size_t>(options_.max_concurrent_downloads) &&
          !events_.full()) {
     std::optional<std::pair<TaskId, Task>> next;  // built only when there is one: this runs
                                                   // on every pass of the loop
@@ -233,7 +249,7 @@ void SessionImpl::count_waiting_jobs() {
   waiting_jobs_ = 0;
   waiting_jobs_per_host_.clear();
   for (const auto& entry : jobs_) {
-    if (entry.job->ended() || entry.job->connections() > 0) continue;
+    if (entry.job->ended() || entry.job->connections() > 0 || entry.job->finishing()) continue;
     ++waiting_jobs_;
     ++waiting_jobs_per_host_[entry.job->host()];
   }

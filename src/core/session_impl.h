@@ -69,6 +69,8 @@ class SessionImpl final : public core::JobContext {
   void resume_paused_transfers();  // those the bandwidth budget allows again  // jobs without a
                                    // connection, for acquire_connection's reserve
   std::chrono::milliseconds next_timeout() const;
+  // Jobs that hold a download slot: every one but those only finishing (Job::finishing).
+  std::size_t active_jobs() const;
   // A queued task could become a job now (a slot is free, the event queue has room).
   bool can_admit() const;
   void task_ended();

@@ -281,8 +281,13 @@ void TransferLoop::perform() noexcept {
     (void)curl_multi_socket_action(multi_, socket, bits, &still_running);
   }
   ready_.clear();
+  run_due_timer();
+}
+
+void TransferLoop::run_due_timer() noexcept {
   if (curl_deadline_ && std::chrono::steady_clock::now() >= *curl_deadline_) {
     curl_deadline_.reset();  // on_timer sets the next one, if any
+    int still_running = 0;
     (void)curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &still_running);
   }
   // One message at a time: finishing a transfer may make its Job destroy other transfers, and

@@ -53,6 +53,10 @@ class TransferLoop {
   // Moves every transfer forward, then reports each completed one through Transfer::finish
   // (after removing it from the multi handle, so its sink may destroy it).
   void perform() noexcept;
+  // Lets libcurl act on its timer if it is due, then reports completed transfers as perform()
+  // does: transfers added since the last perform() start (a request on a kept-alive connection
+  // is sent) without waiting for the next poll().
+  void run_due_timer() noexcept;
   // Interrupts poll() from any thread.
   void wakeup() noexcept;
 
