@@ -154,9 +154,8 @@ bool SessionImpl::can_admit() const {
 }
 
 void SessionImpl::admit() {
-  const std::size_t finishing = jobs_.size() - active_jobs();
-  while (!cancelled_ &&
-         jobs_.size() - finishing < static_cast<std::size_t>(options_.max_concurrent_downloads) &&
+  std::size_t active = active_jobs();
+  while (!cancelled_ && active < static_cast<std::size_t>(options_.max_concurrent_downloads) &&
          !events_.full()) {
     std::optional<std::pair<TaskId, Task>> next;  // built only when there is one: this runs
                                                   // on every pass of the loop
@@ -182,6 +181,7 @@ void SessionImpl::admit() {
     entry.job = std::make_unique<core::Job>(id, std::move(task), url->host, *this);
     entry.last_time = now_;
     jobs_.push_back(std::move(entry));
+    ++active;
   }
 }
 
