@@ -8,9 +8,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <malloc.h>
 #include <unistd.h>
 
 namespace {
@@ -31,6 +33,31 @@ void install_signal_handlers() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
+// libcurl allocates each transfer's receive buffer (--buffer-size, 512 KiB by default) when the
+// transfer starts and frees it when the transfer ends. Under glibc's adaptive thresholds a free at
+// the top of the network thread's heap hands its pages back to the kernel (madvise), and the next
+// transfer faults them in again, zero-filled: four or more page faults per small file, and in
+// 2,000 files of 16 KiB about a tenth of the CPU time. So the buffers of every connection stay in
+// the heap (not mmap), and that much free heap is kept rather than trimmed. Those buffers are
+// live at once when every connection runs, so the peak hardly moves (1 GiB over 16 connections:
+// 14.3 MiB against 13.8). A program using the library chooses its own allocator settings.
+void keep_receive_buffers_in_heap(const spate::SessionOptions& session) {
+#ifdef __GLIBC__
+  constexpr std::size_t kMiB = std::size_t{1} << 20;
+  const std::size_t buffer = std::max<std::size_t>(session.receive_buffer, 1);
+  const auto connections = static_cast<std::size_t>(std::max(session.max_overall_connections, 1));
+  // glibc caps the mmap threshold at 32 MiB; the receive buffer is at most 10 MiB.
+  const std::size_t mmap_threshold = std::clamp(2 * buffer, kMiB, 32 * kMiB);
+  const std::size_t trim_threshold = std::clamp(connections * buffer, kMiB, 1024 * kMiB);
+  // NOLINTBEGIN(concurrency-mt-unsafe): called before the session starts any thread
+  (void)mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_threshold));
+  (void)mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim_threshold));
+  // NOLINTEND(concurrency-mt-unsafe)
+#else
+  (void)session;
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -38,6 +65,7 @@ int main(int argc, char** argv) {
   auto parsed = cli::parse_command_line(argc, argv);
   if (!parsed.options) return parsed.exit_code;
   const cli::CliOptions& options = *parsed.options;
+  keep_receive_buffers_in_heap(options.session);
 
   auto created = Session::create(options.session);
   if (!created) {
