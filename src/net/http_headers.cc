@@ -24,11 +24,19 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// RFC 9110 tchar: the characters allowed in tokens (header names, parameter names).
-bool is_tchar(char c) {
-  if (is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+// RFC 9110 tchar: the characters allowed in tokens (header names, parameter names). A table,
+// since every character of every header name is checked.
+constexpr std::array<bool, 256> kTchar = [] {
+  std::array<bool, 256> table{};
+  for (std::size_t c = '0'; c <= '9'; ++c) table[c] = true;
+  for (std::size_t c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (std::size_t c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (const char c : std::string_view("!#$%&'*+-.^_`|~"))
+    table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
+bool is_tchar(char c) { return kTchar[static_cast<unsigned char>(c)]; }
 
 std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
@@ -348,7 +356,7 @@ bool is_strong_etag(std::string_view etag) {
   return true;
 }
 
-std::optional<std::pair<std::string, std::string>> split_header_line(std::string_view line) {
+std::optional<HeaderLine> split_header_line(std::string_view line) {
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   const std::size_t colon = line.find(':');
@@ -358,12 +366,14 @@ std::optional<std::pair<std::string, std::string>> split_header_line(std::string
     if (!is_tchar(c)) return std::nullopt;  // status line, folded line, "Name : v", junk
   }
   const std::string_view value = trim_ows(line.substr(colon + 1));
-  if (value.find_first_of(std::string_view("\0\r\n", 3)) != std::string_view::npos) {
-    return std::nullopt;
+  for (char c : value) {
+    if (c == '\0' || c == '\r' || c == '\n') return std::nullopt;
   }
-  std::string lower_name(name);
-  for (char& c : lower_name) c = to_lower(c);
-  return std::pair<std::string, std::string>(std::move(lower_name), std::string(value));
+  return HeaderLine{name, value};
+}
+
+bool header_name_is(std::string_view name, std::string_view lower_name) {
+  return iequals(name, lower_name);
 }
 
 }  // namespace spate::net

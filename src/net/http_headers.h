@@ -61,9 +61,18 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
 // True for a syntactically valid strong entity tag: "\"xyz\"" (no W/ prefix, no inner quote).
 bool is_strong_etag(std::string_view etag);
 
-// Splits one raw header line "Name: value\r\n" into {lower-cased name, value without surrounding
-// whitespace}. nullopt for the status line, the empty end-of-headers line, obsolete folded
-// continuation lines, names that are not RFC 9110 tokens, and values containing NUL/CR/LF.
-std::optional<std::pair<std::string, std::string>> split_header_line(std::string_view line);
+// One header line split in place: views into the line given to split_header_line.
+struct HeaderLine {
+  std::string_view name;   // as sent; compare with header_name_is
+  std::string_view value;  // without surrounding whitespace
+};
+
+// Splits one raw header line "Name: value\r\n". nullopt for the status line, the empty
+// end-of-headers line, obsolete folded continuation lines, names that are not RFC 9110 tokens, and
+// values containing NUL/CR/LF. Allocates nothing: it runs for every header of every response.
+std::optional<HeaderLine> split_header_line(std::string_view line);
+
+// Header names are case-insensitive: true when `name` is `lower_name` in any case.
+bool header_name_is(std::string_view name, std::string_view lower_name);
 
 }  // namespace spate::net

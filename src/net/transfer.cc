@@ -196,24 +196,24 @@ std::size_t Transfer::header_callback(char* data, std::size_t size, std::size_t 
     transfer.head_.status = parse_status_line(line);
     return line.size();
   }
-  auto header = split_header_line(line);
+  const auto header = split_header_line(line);
   if (!header) return line.size();
-  auto& [name, value] = *header;
+  const auto [name, value] = *header;
   ResponseHead& head = transfer.head_;
-  if (name == "content-length") {
+  if (header_name_is(name, "content-length")) {
     head.content_length = parse_content_length(value);
-  } else if (name == "content-range") {
-    head.content_range = std::move(value);
-  } else if (name == "etag") {
-    head.etag = std::move(value);
-  } else if (name == "last-modified") {
-    head.last_modified = std::move(value);
-  } else if (name == "content-disposition") {
-    head.content_disposition = std::move(value);
-  } else if (name == "retry-after") {
-    head.retry_after = std::move(value);
-  } else if (name == "accept-ranges") {
-    head.accept_ranges = std::move(value);
+  } else if (header_name_is(name, "content-range")) {
+    head.content_range = value;
+  } else if (header_name_is(name, "etag")) {
+    head.etag = value;
+  } else if (header_name_is(name, "last-modified")) {
+    head.last_modified = value;
+  } else if (header_name_is(name, "content-disposition")) {
+    head.content_disposition = value;
+  } else if (header_name_is(name, "retry-after")) {
+    head.retry_after = value;
+  } else if (header_name_is(name, "accept-ranges")) {
+    head.accept_ranges = value;
   }
   return line.size();
 }

@@ -333,22 +333,32 @@ TEST(EtagTest, Strength) {
 
 // ---- Header lines ------------------------------------------------------------------------------
 
-TEST(SplitHeaderLineTest, SplitsAndLowercases) {
+TEST(SplitHeaderLineTest, SplitsAndTrimsTheValue) {
   const auto header = split_header_line("Content-Length:  1234 \r\n");
   ASSERT_TRUE(header.has_value());
-  EXPECT_EQ(header->first, "content-length");
-  EXPECT_EQ(header->second, "1234");
+  EXPECT_EQ(header->name, "Content-Length");
+  EXPECT_EQ(header->value, "1234");
+}
+
+TEST(SplitHeaderLineTest, NamesCompareInAnyCase) {
+  EXPECT_TRUE(header_name_is("Content-Length", "content-length"));
+  EXPECT_TRUE(header_name_is("CONTENT-LENGTH", "content-length"));
+  EXPECT_TRUE(header_name_is("etag", "etag"));
+  EXPECT_FALSE(header_name_is("Content-Lengths", "content-length"));
+  EXPECT_FALSE(header_name_is("Content-Lengt", "content-length"));
+  EXPECT_FALSE(header_name_is("Content_Length", "content-length"));
+  EXPECT_FALSE(header_name_is("", "etag"));
 }
 
 TEST(SplitHeaderLineTest, KeepsColonsInValueAndAllowsEmptyValue) {
   const auto location = split_header_line("Location: http://example.com:8080/a\n");
   ASSERT_TRUE(location.has_value());
-  EXPECT_EQ(location->first, "location");
-  EXPECT_EQ(location->second, "http://example.com:8080/a");
+  EXPECT_EQ(location->name, "Location");
+  EXPECT_EQ(location->value, "http://example.com:8080/a");
   const auto empty = split_header_line("X-Empty:\r\n");
   ASSERT_TRUE(empty.has_value());
-  EXPECT_EQ(empty->first, "x-empty");
-  EXPECT_EQ(empty->second, "");
+  EXPECT_EQ(empty->name, "X-Empty");
+  EXPECT_EQ(empty->value, "");
 }
 
 TEST(SplitHeaderLineTest, RejectsNonHeaders) {
