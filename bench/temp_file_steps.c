@@ -5,6 +5,10 @@
 //   named      stat NAME, open NAME.part (O_EXCL), flock, pwrite, renameat2(NOREPLACE), close
 //   unnamed    stat NAME, stat NAME.part, open O_TMPFILE, pwrite, linkat(AT_EMPTY_PATH), close
 //   final      open NAME (O_CREAT|O_TRUNC), fstat, write, close: no temp file at all (curl, wget)
+//   held       stat NAME, stat NAME.part, then open NAME (O_EXCL), write, close: a body held in
+//              memory and written once it is complete. Not atomic: a process killed during the
+//              write leaves a short file under the final name, which the other variants never do
+//   held-nopart  the same without the stat of NAME.part
 //
 // usage: temp_file_steps DIR [COUNT] [ROUNDS]
 #define _GNU_SOURCE
@@ -17,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { kVariants = 3 };
-static const char* const kNames[kVariants] = {"named", "unnamed", "final"};
+enum { kVariants = 5 };
+static const char* const kNames[kVariants] = {"named", "unnamed", "final", "held", "held-nopart"};
 static char block[16384];
 
 static double cpu_seconds(void) {
@@ -57,6 +61,12 @@ static int one_file(int variant, const char* dir, const char* name, const char* 
       fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
       failed |= fd < 0 || pwrite(fd, block, sizeof block, 0) != (ssize_t)sizeof block;
       failed |= linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH) != 0;
+      break;
+    case 3:
+    case 4:
+      failed |= stat(name, &info) == 0 || (variant == 3 && stat(part, &info) == 0);
+      fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      failed |= fd < 0 || write(fd, block, sizeof block) != (ssize_t)sizeof block;
       break;
     default:
       fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -98,7 +108,7 @@ int main(int argc, char** argv) {
   }
   empty_directory(dir);
   for (int variant = 0; variant < kVariants; ++variant) {
-    printf("%-8s %5.1f us per file\n", kNames[variant], total[variant] / rounds / count * 1e6);
+    printf("%-12s %5.1f us per file\n", kNames[variant], total[variant] / rounds / count * 1e6);
   }
   return 0;
 }
