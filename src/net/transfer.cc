@@ -202,18 +202,22 @@ std::size_t Transfer::header_callback(char* data, std::size_t size, std::size_t 
   ResponseHead& head = transfer.head_;
   if (header_name_is(name, "content-length")) {
     head.content_length = parse_content_length(value);
-  } else if (header_name_is(name, "content-range")) {
-    head.content_range = value;
-  } else if (header_name_is(name, "etag")) {
-    head.etag = value;
-  } else if (header_name_is(name, "last-modified")) {
-    head.last_modified = value;
-  } else if (header_name_is(name, "content-disposition")) {
-    head.content_disposition = value;
-  } else if (header_name_is(name, "retry-after")) {
-    head.retry_after = value;
-  } else if (header_name_is(name, "accept-ranges")) {
-    head.accept_ranges = value;
+    return line.size();
+  }
+  // The headers kept as they came; every other one is ignored.
+  static constexpr std::pair<std::string_view, std::string ResponseHead::*> kKept[] = {
+      {"content-range", &ResponseHead::content_range},
+      {"etag", &ResponseHead::etag},
+      {"last-modified", &ResponseHead::last_modified},
+      {"content-disposition", &ResponseHead::content_disposition},
+      {"retry-after", &ResponseHead::retry_after},
+      {"accept-ranges", &ResponseHead::accept_ranges},
+  };
+  for (const auto& [kept, field] : kKept) {
+    if (header_name_is(name, kept)) {
+      head.*field = value;
+      break;
+    }
   }
   return line.size();
 }
