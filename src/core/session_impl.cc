@@ -39,6 +39,9 @@ SessionImpl::~SessionImpl() {
 // Any thread.
 
 Result<TaskId> SessionImpl::submit(Task task) {
+  auto url = net::parse_url(task.url);
+  Result<std::string> host = url ? Result<std::string>(std::move(url->host))
+                                 : Result<std::string>(tl::unexpected(std::move(url.error())));
   std::unique_lock lock(intake_mutex_);
   intake_not_full_.wait(lock, [this] {
     return closed_ || intake_.size() < std::max<std::size_t>(1, options_.intake_capacity);
@@ -51,7 +54,7 @@ Result<TaskId> SessionImpl::submit(Task task) {
   }
   events_.push(TaskQueued{id, task.url}, /*droppable=*/false);
   const bool was_empty = intake_.empty();
-  intake_.emplace_back(id, std::move(task));
+  intake_.push_back(QueuedTask{id, std::move(task), std::move(host)});
   lock.unlock();
   if (was_empty) loop_->wakeup();  // the loop takes all it can per pass: one wakeup per batch
   return id;
@@ -157,8 +160,7 @@ void SessionImpl::admit() {
   std::size_t active = active_jobs();
   while (!cancelled_ && active < static_cast<std::size_t>(options_.max_concurrent_downloads) &&
          !events_.full()) {
-    std::optional<std::pair<TaskId, Task>> next;  // built only when there is one: this runs
-                                                  // on every pass of the loop
+    std::optional<QueuedTask> next;  // built only when there is one: this runs on every pass
     {
       std::lock_guard lock(intake_mutex_);
       if (intake_.empty()) return;
@@ -167,10 +169,9 @@ void SessionImpl::admit() {
       // Wake a blocked submitter once the intake is half empty, not for every task taken.
       if (intake_.size() == options_.intake_capacity / 2) intake_not_full_.notify_all();
     }
-    auto& [id, task] = *next;
-    auto url = net::parse_url(task.url);
-    if (!url) {
-      emit(TaskFailed{id, task.url, url.error(), 0});
+    auto& [id, task, host] = *next;
+    if (!host) {
+      emit(TaskFailed{id, task.url, std::move(host.error()), 0});
       task_ended();
       continue;
     }
@@ -178,7 +179,7 @@ void SessionImpl::admit() {
       limiter_.set_group_rate(id, task.options.max_download_limit, now_);
     }
     ActiveJob entry;
-    entry.job = std::make_unique<core::Job>(id, std::move(task), url->host, *this);
+    entry.job = std::make_unique<core::Job>(id, std::move(task), std::move(*host), *this);
     entry.last_time = now_;
     jobs_.push_back(std::move(entry));
     ++active;
@@ -188,13 +189,13 @@ void SessionImpl::admit() {
 void SessionImpl::cancel_everything() {
   cancelled_ = true;
   for (auto& entry : jobs_) entry.job->cancel(Error{ErrorKind::Cancelled, "cancelled"});
-  std::deque<std::pair<TaskId, Task>> queued;
+  std::deque<QueuedTask> queued;
   {
     std::lock_guard lock(intake_mutex_);
     queued.swap(intake_);
   }
   intake_not_full_.notify_all();
-  for (auto& [id, task] : queued) {
+  for (auto& [id, task, host] : queued) {
     emit(TaskFailed{id, task.url, Error{ErrorKind::Cancelled, "cancelled before it started"}, 0});
     task_ended();
   }

@@ -79,10 +79,19 @@ class SessionImpl final : public core::JobContext {
   const std::unique_ptr<net::TransferLoop> loop_;
   core::EventQueue events_;
 
+  // A submitted task waiting for a download slot.
+  struct QueuedTask {
+    TaskId id = 0;
+    Task task;
+    // The URL's host, or why the URL is not valid: parsed by submit() on the caller's thread,
+    // so the network thread (the busy one on a long list of small files) does not.
+    Result<std::string> host;
+  };
+
   // Intake, guarded by intake_mutex_.
   mutable std::mutex intake_mutex_;
   std::condition_variable intake_not_full_;
-  std::deque<std::pair<TaskId, Task>> intake_;
+  std::deque<QueuedTask> intake_;
   bool closed_ = false;
   TaskId next_id_ = 1;
 
