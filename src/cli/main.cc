@@ -39,8 +39,8 @@ void install_signal_handlers() {
 // transfer faults them in again, zero-filled: four or more page faults per small file, and in
 // 2,000 files of 16 KiB about a tenth of the CPU time. So the buffers of every connection stay in
 // the heap (not mmap), and that much free heap is kept rather than trimmed. Those buffers are
-// live at once when every connection runs, so the peak hardly moves (1 GiB over 16 connections:
-// 14.3 MiB against 13.8). A program using the library chooses its own allocator settings.
+// live at once when every connection runs, so the peak hardly moves (1 GiB on loopback: 14.3 MiB
+// against 13.8). A program using the library chooses its own allocator settings.
 void keep_receive_buffers_in_heap(const spate::SessionOptions& session) {
 #ifdef __GLIBC__
   constexpr std::size_t kMiB = std::size_t{1} << 20;
