@@ -86,7 +86,6 @@ TEST_F(PlacementTest, EveryFileAppearsUnderItsNameOnlyByARenameOfNamePart) {
     EXPECT_LT(part, renamed);
     EXPECT_EQ(std::count(names.begin(), names.end(), "+" + name), 0) << "never created in place";
   }
-  EXPECT_EQ(names.size(), 6U);
   EXPECT_EQ(std::filesystem::file_size(dir.path() / "empty"), 0U);
   EXPECT_EQ(file_sha256(dir.path() / "small"), content_sha256(2, 16'384));
   EXPECT_EQ(file_sha256(dir.path() / "big"), content_sha256(3, 300'000));
