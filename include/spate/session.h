@@ -26,6 +26,9 @@ struct SessionOptions {
   std::chrono::milliseconds progress_interval{250};  // TaskProgress at most this often per task
   // libcurl receive buffer per transfer, bytes: the most a connection gets. A download split N
   // ways shares 2 MiB among its connections (at least 128 KiB each); a rate limit lowers it too.
+  // libcurl allocates it when a transfer starts and frees it when the transfer ends. With glibc's
+  // default thresholds, a program fetching many small files then faults its pages in again for
+  // every file; the spate tool keeps these buffers in the heap with mallopt (src/cli/main.cc).
   std::size_t receive_buffer = std::size_t{512} * 1024;
   std::string user_agent;       // empty = "spate/VERSION"
   std::int64_t limit_rate = 0;  // bytes/s across all downloads and connections; 0 = no limit
