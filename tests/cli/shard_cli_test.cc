@@ -10,11 +10,22 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <string>
 #include <thread>
 
 namespace spate::testing {
 namespace {
+
+// Writes the input list url_for(0) ... url_for(count - 1), one per line, into `lists`.
+std::filesystem::path write_list(const TempDir& lists, int count,
+                                 const std::function<std::string(int)>& url_for) {
+  auto list = lists.path() / "list.txt";
+  std::ofstream out(list);
+  for (int i = 0; i < count; ++i) out << url_for(i) << "\n";
+  return list;
+}
 
 TEST(ShardCliTest, ShardsAreDisjointAndCompleteAndRerunsSkipWhatIsDone) {
   HttpServer server;
@@ -56,15 +67,10 @@ TEST(ShardCliTest, ARerunThatSkipsEveryFileDoesNotWaitBetweenBatches) {
   TempDir dir;
   TempDir lists;
   constexpr int kEntries = 96;
-  const auto list = lists.path() / "list.txt";
-  {
-    std::ofstream out(list);
-    for (int i = 0; i < kEntries; ++i) {
-      const std::string name = "s" + std::to_string(i) + ".bin";
-      std::ofstream(dir.path() / name) << "already here";
-      out << server.url("/gen/" + name + "?size=1000") << "\n";
-    }
-  }
+  const auto name = [](int i) { return "s" + std::to_string(i) + ".bin"; };
+  for (int i = 0; i < kEntries; ++i) std::ofstream(dir.path() / name(i)) << "already here";
+  const auto list = write_list(lists, kEntries,
+                               [&](int i) { return server.url("/gen/" + name(i) + "?size=1000"); });
   const auto start = std::chrono::steady_clock::now();
   const auto result = run_spate(
       {"-j", "4", "-d", dir.path().string(), "-i", list.string(), "--skip-existing", "--json"});
@@ -82,16 +88,11 @@ TEST(ShardCliTest, RestartAfterKillNineFinishesOnlyWhatIsMissing) {
   // Enough entries that each shard keeps several unfinished when the kill lands, however the
   // hash (of URLs with a random port) splits them and however late the kill comes under load.
   constexpr int kEntries = 24;
-  const auto list = lists.path() / "list.txt";
-  {
-    std::ofstream out(list);
-    for (int i = 0; i < kEntries; ++i) {
-      // Throttled so that a kill lands while some files are done and others are not.
-      out << server.url("/gen/k" + std::to_string(i) +
-                        ".bin?size=200000&throttle=400000&seed=" + std::to_string(i))
-          << "\n";
-    }
-  }
+  // Throttled so that a kill lands while some files are done and others are not.
+  const auto list = write_list(lists, kEntries, [&](int i) {
+    return server.url("/gen/k" + std::to_string(i) +
+                      ".bin?size=200000&throttle=400000&seed=" + std::to_string(i));
+  });
   const std::vector<std::string> args = {"-q",
                                          "-j",
                                          "2",
