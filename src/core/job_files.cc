@@ -18,7 +18,12 @@ Result<void> Job::open_destination() {
   const std::string& name = name_;
   std::error_code ec;
   final_path_ = task_.dir / name;
-  const bool exists = std::filesystem::exists(final_path_, ec);
+  // Only --skip-existing and --conditional-get must know now whether NAME exists. Otherwise the
+  // final rename finds out, since it never replaces a file it was not asked to (finalize() then
+  // takes the next free number): one stat fewer per file on long lists.
+  const bool look_now =
+      task_.options.existing == ExistingFile::Skip || task_.options.http.conditional_get;
+  const bool exists = look_now && std::filesystem::exists(final_path_, ec);
   if (exists && task_.options.existing == ExistingFile::Skip) {
     TaskFinished finished{id_, task_.url, final_path_};
     finished.bytes = static_cast<std::int64_t>(std::filesystem::file_size(final_path_, ec));

@@ -105,6 +105,23 @@ TEST_F(PlacementTest, OfTwoUrlsWithOneNameNeitherReplacesTheOther) {
   }
 }
 
+TEST_F(PlacementTest, AnExistingNameIsFoundByTheRenameAndNeverReplaced) {
+  // No stat of NAME before the download: it writes NAME.part, and the rename that would replace
+  // NAME fails (RENAME_NOREPLACE), so the file lands at the next free number.
+  server.route("/f", {.size = 20'000, .seed = 8});
+  write_content_file(dir.path() / "f", 9, 100);
+  write_content_file(dir.path() / "f.1", 10, 100);
+  CreatedNames created(dir.path());
+  const auto outcome = run_task(task("/f"));
+  ASSERT_EQ(outcome.finished.size(), 1U);
+  EXPECT_EQ(outcome.finished[0].path, dir.path() / "f.2");
+  EXPECT_EQ(created.take(), (std::vector<std::string>{"+f.part", ">f.2"}));
+  EXPECT_EQ(dir.list_files(), (std::vector<std::string>{"f", "f.1", "f.2"}));
+  EXPECT_EQ(file_sha256(dir.path() / "f"), content_sha256(9, 100));
+  EXPECT_EQ(file_sha256(dir.path() / "f.1"), content_sha256(10, 100));
+  EXPECT_EQ(file_sha256(dir.path() / "f.2"), content_sha256(8, 20'000));
+}
+
 TEST_F(PlacementTest, ADownloadCreatesAMissingDirectory) {
   server.route("/f", {.size = 1'000, .seed = 7});
   Task t = task("/f");
