@@ -6,8 +6,11 @@
 #include "spate/session.h"
 
 #include "net/transfer.h"
+#include "storage/directory.h"
 
 #include <chrono>
+#include <filesystem>
+#include <memory>
 #include <string>
 
 namespace spate::core {
@@ -38,6 +41,10 @@ class JobContext {
   // The receive buffer size for a transfer of job `id`: smaller under a low rate limit, so the
   // limit holds from the first second.
   virtual long receive_buffer(TaskId id) const = 0;
+  // The open directory `file` is in, shared by the jobs writing there (nullptr when it cannot be
+  // opened: it does not exist yet). `reopen`: it was removed and created again.
+  virtual std::shared_ptr<const storage::Directory> directory_of(const std::filesystem::path& file,
+                                                                 bool reopen) = 0;
 };
 
 }  // namespace spate::core

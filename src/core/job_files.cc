@@ -43,19 +43,23 @@ Result<void> Job::open_destination() {
   const bool may_replace =
       task_.options.existing == ExistingFile::Overwrite || if_modified_since_.has_value();
   bool created_directory = false;
+  auto directory = context_.directory_of(final_path_, /*reopen=*/false);
   for (int n = 0; n < 10000; ++n) {
     const auto candidate = n == 0 ? final_path_ : task_.dir / util::numbered_name(name, n);
     if (n == 0 ? exists && !may_replace : std::filesystem::exists(candidate, ec)) continue;
-    auto part = storage::PartFile::open(candidate.string() + ".part", /*truncate=*/false);
+    auto part =
+        storage::PartFile::open(candidate.string() + ".part", /*truncate=*/false, directory);
     if (!part && part.error().sys_errno == ENOENT && !created_directory) {
-      // The directory is created when first needed: one syscall fewer per file of a list.
+      // The directory is created when first needed: one syscall fewer per file of a list. (Or
+      // again: the open directory was removed meanwhile.)
       created_directory = true;
       std::filesystem::create_directories(task_.dir, ec);
       if (ec) {
         return make_error(ErrorKind::FileOpen, fmt::format("cannot create directory {}: {}",
                                                            task_.dir.string(), ec.message()));
       }
-      part = storage::PartFile::open(candidate.string() + ".part", /*truncate=*/false);
+      directory = context_.directory_of(final_path_, /*reopen=*/true);
+      part = storage::PartFile::open(candidate.string() + ".part", /*truncate=*/false, directory);
     }
     if (!part && part.error().sys_errno == EWOULDBLOCK) continue;  // in use by another download
     if (!part) return tl::unexpected(part.error());

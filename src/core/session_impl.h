@@ -50,6 +50,10 @@ class SessionImpl final : public core::JobContext {
   bool admit_bytes(TaskId id, net::Transfer& transfer, std::int64_t bytes) override;
   void transfer_gone(net::Transfer& transfer) override;
   long receive_buffer(TaskId id) const override;
+  std::shared_ptr<const storage::Directory> directory_of(const std::filesystem::path& file,
+                                                         bool reopen) override {
+    return directories_.directory_of(file, reopen, now_);
+  }
 
  private:
   struct ActiveJob {
@@ -115,6 +119,7 @@ class SessionImpl final : public core::JobContext {
   bool cancelled_ = false;
   core::RateLimiter limiter_;
   std::unordered_map<core::RateLimiter::ConsumerId, net::Transfer*> paused_;
+  storage::DirectoryCache directories_;
 
   std::thread thread_;  // last: started after everything above exists
 };

@@ -14,16 +14,28 @@
 #include <vector>
 
 namespace spate::storage {
+namespace {
 
-Result<PartFile> PartFile::open(std::filesystem::path path, bool truncate) {
+// Where a call on `file` starts: relative to `dir` when `file` is in it, else the whole path.
+std::pair<int, const char*> locate(const Directory* dir, const std::filesystem::path& file) {
+  const char* name = dir != nullptr ? dir->name_of(file) : nullptr;
+  if (name != nullptr) return {dir->fd(), name};
+  return {AT_FDCWD, file.c_str()};
+}
+
+}  // namespace
+
+Result<PartFile> PartFile::open(std::filesystem::path path, bool truncate,
+                                std::shared_ptr<const Directory> dir) {
+  const auto [at, name] = locate(dir.get(), path);
   // Create it exclusively first, so the caller learns whether it existed without another syscall;
   // then open what is there. Bounded: the file may vanish and reappear between the two calls.
   int fd = -1;
   bool created = false;
   for (int attempt = 0; attempt < 3 && fd < 0; ++attempt) {
-    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = ::openat(at, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     created = fd >= 0;
-    if (fd < 0 && errno == EEXIST) fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno == EEXIST) fd = ::openat(at, name, O_RDWR | O_CLOEXEC);
     if (fd < 0 && errno != ENOENT) break;
   }
   if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -51,13 +63,14 @@ Result<PartFile> PartFile::open(std::filesystem::path path, bool truncate) {
     error.sys_errno = err;
     return tl::unexpected(std::move(error));
   }
-  return PartFile(fd, std::move(path), created);
+  return PartFile(fd, std::move(path), created, std::move(dir));
 }
 
 PartFile::PartFile(PartFile&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       path_(std::move(other.path_)),
-      created_(std::exchange(other.created_, false)) {}
+      created_(std::exchange(other.created_, false)),
+      dir_(std::move(other.dir_)) {}
 
 PartFile& PartFile::operator=(PartFile&& other) noexcept {
   if (this != &other) {
@@ -65,6 +78,7 @@ PartFile& PartFile::operator=(PartFile&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     path_ = std::move(other.path_);
     created_ = std::exchange(other.created_, false);
+    dir_ = std::move(other.dir_);
   }
   return *this;
 }
@@ -161,15 +175,23 @@ Result<void> PartFile::copy_to(PartFile& out, std::int64_t out_offset, std::int6
   return {};
 }
 
-Result<void> PartFile::commit(const std::filesystem::path& destination, bool overwrite) {
-  const unsigned flags = overwrite ? 0U : RENAME_NOREPLACE;
-  if (::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, destination.c_str(), flags) != 0) {
+Result<void> PartFile::rename(const std::filesystem::path& to, unsigned flags) const {
+  const auto [from_at, from_name] = locate(dir_.get(), path_);
+  const auto [to_at, to_name] = locate(dir_.get(), to);
+  if (::renameat2(from_at, from_name, to_at, to_name, flags) != 0) {
     const int err = errno;
     Error error{ErrorKind::Rename,
-                fmt::format("cannot rename {} to {}: {}", path_.string(), destination.string(),
+                fmt::format("cannot rename {} to {}: {}", path_.string(), to.string(),
                             std::error_code(err, std::system_category()).message())};
     error.sys_errno = err;
     return tl::unexpected(std::move(error));
+  }
+  return {};
+}
+
+Result<void> PartFile::commit(const std::filesystem::path& destination, bool overwrite) {
+  if (auto renamed = rename(destination, overwrite ? 0U : RENAME_NOREPLACE); !renamed) {
+    return renamed;
   }
   close_fd();
   path_.clear();
@@ -177,14 +199,7 @@ Result<void> PartFile::commit(const std::filesystem::path& destination, bool ove
 }
 
 Result<void> PartFile::rename_to(std::filesystem::path path) {
-  if (::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
-    const int err = errno;
-    Error error{ErrorKind::Rename,
-                fmt::format("cannot rename {} to {}: {}", path_.string(), path.string(),
-                            std::error_code(err, std::system_category()).message())};
-    error.sys_errno = err;
-    return tl::unexpected(std::move(error));
-  }
+  if (auto renamed = rename(path, RENAME_NOREPLACE); !renamed) return renamed;
   path_ = std::move(path);
   return {};
 }
@@ -197,7 +212,8 @@ void PartFile::keep() noexcept {
 void PartFile::discard() noexcept {
   close_fd();
   if (!path_.empty()) {
-    (void)::unlink(path_.c_str());
+    const auto [at, name] = locate(dir_.get(), path_);
+    (void)::unlinkat(at, name, 0);
     path_.clear();
   }
 }

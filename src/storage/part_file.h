@@ -5,9 +5,13 @@
 
 #include "spate/error.h"
 
+#include "storage/directory.h"
+
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
+#include <utility>
 
 namespace spate::storage {
 
@@ -16,7 +20,10 @@ class PartFile {
   // Opens (creating it when needed) `path` for writing and takes an exclusive flock on it, so no
   // two downloads (in this process or another) write the same temp file; truncates it when
   // `truncate`. A file locked by someone else fails with sys_errno EWOULDBLOCK.
-  static Result<PartFile> open(std::filesystem::path path, bool truncate);
+  // With `dir`, the directory `path` is in: this file's calls name it (and the names it is
+  // renamed to, when they are in `dir` too) relative to dir's descriptor, which it shares.
+  static Result<PartFile> open(std::filesystem::path path, bool truncate,
+                               std::shared_ptr<const Directory> dir = nullptr);
   PartFile() = default;
   PartFile(PartFile&& other) noexcept;
   PartFile& operator=(PartFile&& other) noexcept;
@@ -54,14 +61,16 @@ class PartFile {
   void discard() noexcept;
 
  private:
-  PartFile(int fd, std::filesystem::path path, bool created)
-      : fd_(fd), path_(std::move(path)), created_(created) {}
+  PartFile(int fd, std::filesystem::path path, bool created, std::shared_ptr<const Directory> dir)
+      : fd_(fd), path_(std::move(path)), created_(created), dir_(std::move(dir)) {}
   void close_fd() noexcept;
   Error file_error(ErrorKind kind, const char* what, int err) const;
+  Result<void> rename(const std::filesystem::path& to, unsigned flags) const;
 
   int fd_ = -1;
   std::filesystem::path path_;
   bool created_ = false;
+  std::shared_ptr<const Directory> dir_;
 };
 
 }  // namespace spate::storage

@@ -1,6 +1,7 @@
 // How a download gets its final name: always by renaming its NAME.part, never replacing another
 // file, whatever its size. Checked with inotify (every name created in the directory) and the
 // bytes.
+#include "storage/directory.h"
 #include "support/content.h"
 #include "support/http_server.h"
 #include "support/run_session.h"
@@ -11,10 +12,15 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <sys/inotify.h>
 #include <system_error>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -59,6 +65,11 @@ class PlacementTest : public ::testing::Test {
   Task task(const std::string& path) const {
     Task t{server.url(path), dir.path(), "", quick_task_options()};
     t.options.split = 1;
+    return t;
+  }
+  Task out_task(const std::string& path) const {
+    Task t = task(path);
+    t.dir = dir.path() / "out";
     return t;
   }
 
@@ -120,6 +131,60 @@ TEST_F(PlacementTest, AnExistingNameIsFoundByTheRenameAndNeverReplaced) {
   EXPECT_EQ(file_sha256(dir.path() / "f"), content_sha256(9, 100));
   EXPECT_EQ(file_sha256(dir.path() / "f.1"), content_sha256(10, 100));
   EXPECT_EQ(file_sha256(dir.path() / "f.2"), content_sha256(8, 20'000));
+}
+
+// One session, two downloads into dir/out: /a (1,000 bytes of `seed`), then /b (2,000 bytes of
+// `seed + 1`), with `between` done to the directory after the first has finished. Returns what
+// the second reported, if it finished.
+std::optional<TaskFinished> second_download_after(
+    HttpServer& server, const Task& first, const Task& second, std::uint64_t seed,
+    const std::function<void(const std::filesystem::path& out)>& between) {
+  server.route("/a", {.size = 1'000, .seed = seed});
+  server.route("/b", {.size = 2'000, .seed = seed + 1});
+  auto session = Session::create(SessionOptions{});
+  if (!session) throw std::runtime_error(session.error().message);
+  EXPECT_TRUE((*session)->submit(first).has_value());
+  EXPECT_TRUE((*session)->wait_idle_for(std::chrono::seconds(30)));
+  between(first.dir);
+  EXPECT_TRUE((*session)->submit(second).has_value());
+  (*session)->close();
+  EXPECT_TRUE((*session)->wait_idle_for(std::chrono::seconds(30)));
+  std::vector<Event> events;
+  (*session)->pop_events(events);
+  for (const auto& event : events) {
+    const auto* finished = std::get_if<TaskFinished>(&event);
+    if (finished != nullptr && finished->url == second.url) return *finished;
+  }
+  return std::nullopt;
+}
+
+TEST_F(PlacementTest, ADirectoryRemovedDuringTheSessionIsCreatedAgain) {
+  // The session keeps the directory open: the second download finds the descriptor stale and
+  // opens the new directory at the same path.
+  const auto finished = second_download_after(
+      server, out_task("/a"), out_task("/b"), 11,
+      [](const std::filesystem::path& out) { std::filesystem::remove_all(out); });
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_EQ(finished->path, dir.path() / "out" / "b");
+  EXPECT_EQ(file_sha256(dir.path() / "out" / "b"), content_sha256(12, 2'000));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "out" / "a"));
+}
+
+TEST_F(PlacementTest, ADirectoryMovedDuringTheSessionGetsItsFilesAtThePathGiven) {
+  // The session's descriptor follows the moved directory, but only for DirectoryCache::kReuseFor
+  // after it was opened; a download started later lands at the path it was given.
+  const auto finished = second_download_after(
+      server, out_task("/a"), out_task("/b"), 13, [&](const std::filesystem::path& out) {
+        std::filesystem::rename(out, dir.path() / "moved");
+        std::filesystem::create_directories(out);
+        std::this_thread::sleep_for(storage::DirectoryCache::kReuseFor +
+                                    std::chrono::milliseconds(50));
+      });
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_EQ(finished->path, dir.path() / "out" / "b");
+  EXPECT_EQ(file_sha256(dir.path() / "out" / "b"), content_sha256(14, 2'000));
+  EXPECT_EQ(file_sha256(dir.path() / "moved" / "a"), content_sha256(13, 1'000));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "moved" / "b"));
 }
 
 TEST_F(PlacementTest, ADownloadCreatesAMissingDirectory) {
