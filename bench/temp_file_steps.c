@@ -2,8 +2,14 @@
 // file, with no network: COUNT files of 16 KiB created, written and given their final name in
 // DIR, ROUNDS times per variant, variants alternating. Run by bench/temp_file_steps.sh.
 //
-//   named      stat NAME, open NAME.part (O_EXCL), flock, pwrite, renameat2(NOREPLACE), close
-//   unnamed    stat NAME, stat NAME.part, open O_TMPFILE, pwrite, linkat(AT_EMPTY_PATH), close
+//   named      open NAME.part (O_EXCL), flock, pwrite, renameat2(NOREPLACE), close: spate since
+//              dd6b525 (the rename finds an existing NAME)
+//   named-stat the same after a stat of NAME: spate before dd6b525
+//   named-nolock  named without the flock, which no download may skip (another process could
+//              take NAME.part over)
+//   named-at   named with the names relative to a descriptor of DIR (openat, renameat2): no walk
+//              of DIR's path in each call; spate since 65319fc
+//   unnamed stat NAME, stat NAME.part, open O_TMPFILE, pwrite, linkat(AT_EMPTY_PATH), close
 //   final      open NAME (O_CREAT|O_TRUNC), fstat, write, close: no temp file at all (curl, wget)
 //   held       stat NAME, stat NAME.part, then open NAME (O_EXCL), write, close: a body held in
 //              memory and written once it is complete. Not atomic: a process killed during the
@@ -16,14 +22,17 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { kVariants = 5 };
-static const char* const kNames[kVariants] = {"named", "unnamed", "final", "held", "held-nopart"};
+enum { kVariants = 8 };
+static const char* const kNames[kVariants] = {
+    "named", "unnamed", "final", "held", "held-nopart", "named-stat", "named-nolock", "named-at"};
 static char block[16384];
+static int dir_fd = -1;
 
 static double cpu_seconds(void) {
   struct timespec t;
@@ -50,12 +59,20 @@ static int one_file(int variant, const char* dir, const char* name, const char* 
   int failed = 0;
   switch (variant) {
     case 0:
-      failed |= stat(name, &info) == 0;
-      fd = open(part, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-      failed |= fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0;
+    case 5:
+    case 6:
+    case 7: {
+      // named-at passes the last component only, relative to dir_fd.
+      const int at = variant == 7 ? dir_fd : AT_FDCWD;
+      const char* name_at = variant == 7 ? strrchr(name, '/') + 1 : name;
+      const char* part_at = variant == 7 ? strrchr(part, '/') + 1 : part;
+      if (variant == 5) failed |= stat(name, &info) == 0;
+      fd = openat(at, part_at, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      failed |= fd < 0 || (variant != 6 && flock(fd, LOCK_EX | LOCK_NB) != 0);
       failed |= pwrite(fd, block, sizeof block, 0) != (ssize_t)sizeof block;
-      failed |= renameat2(AT_FDCWD, part, AT_FDCWD, name, RENAME_NOREPLACE) != 0;
+      failed |= renameat2(at, part_at, at, name_at, RENAME_NOREPLACE) != 0;
       break;
+    }
     case 1:
       failed |= stat(name, &info) == 0 || stat(part, &info) == 0;
       fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
@@ -83,6 +100,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   const char* dir = argv[1];
+  dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) {
+    perror(dir);
+    return 1;
+  }
   const int count = argc > 2 ? atoi(argv[2]) : 2000;
   const int rounds = argc > 3 ? atoi(argv[3]) : 20;
   double total[kVariants] = {0};
