@@ -41,10 +41,11 @@ void ProgressView::on_event(const Event& event, Clock::time_point now) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, TaskQueued>) {
           ++queued_;
-          urls_[e.id] = sanitize(e.url);
+          // Quiet: nothing names a task but its own error line, so no name is kept per task.
+          if (!options_.quiet) urls_[e.id] = sanitize(e.url);
           dirty_ = true;
         } else if constexpr (std::is_same_v<T, TaskStarted>) {
-          on_started(e);
+          if (!options_.quiet) on_started(e);
         } else if constexpr (std::is_same_v<T, TaskProgress>) {
           on_progress(e);
         } else if constexpr (std::is_same_v<T, TaskRetrying>) {
