@@ -35,8 +35,7 @@ Result<UrlParts> parse_url(std::string_view url) {
       curl_url_set(handle.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) {
     return make_error(ErrorKind::InvalidUrl, fmt::format("not a valid URL: '{}'", text));
   }
-  UrlParts parts{get_part(handle.get(), CURLUPART_SCHEME), get_part(handle.get(), CURLUPART_HOST),
-                 get_part(handle.get(), CURLUPART_PATH)};
+  UrlParts parts{get_part(handle.get(), CURLUPART_SCHEME), get_part(handle.get(), CURLUPART_HOST)};
   std::transform(parts.scheme.begin(), parts.scheme.end(), parts.scheme.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   std::transform(parts.host.begin(), parts.host.end(), parts.host.begin(),

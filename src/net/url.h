@@ -11,7 +11,6 @@ namespace spate::net {
 struct UrlParts {
   std::string scheme;  // lower case
   std::string host;    // lower case, without brackets for IPv6
-  std::string path;    // still percent-encoded
 };
 
 // Parses an absolute http or https URL; any other scheme or a malformed URL is InvalidUrl.
