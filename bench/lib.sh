@@ -124,6 +124,31 @@ cleanup() {
   exit "$rc"
 }
 
+# Free page reporting: a VM's kernel hands free pages back to its host, which drops them, and a
+# later write into such a page faults it back in from the host. A 1 GiB download into tmpfs then
+# takes about twice its CPU time in one run and not in the next, whatever the tool
+# (bench/results/summary.md). HOLD_FREE_PAGES=1 (root) keeps freed pages from being reported while
+# the scenario runs (min_free_ms raised, put back at exit), and first writes and frees
+# HOLD_FREE_PAGES_WARM (4G) in tmpfs, so the pages the runs get are backed again. Each table's
+# header says which applied.
+PAGE_REPORTING_MIN_FREE=/sys/module/page_reporting/parameters/min_free_ms
+FREE_PAGES_STATE="no page reporting here"
+free_pages_hold() {
+  [[ -r $PAGE_REPORTING_MIN_FREE ]] || return 0
+  local saved
+  saved=$(cat "$PAGE_REPORTING_MIN_FREE")
+  FREE_PAGES_STATE="reported to the host after ${saved} ms free (HOLD_FREE_PAGES unset)"
+  [[ ${HOLD_FREE_PAGES:-0} == 1 ]] || return 0
+  [[ -w $PAGE_REPORTING_MIN_FREE ]] || die "HOLD_FREE_PAGES=1 needs root"
+  FREE_PAGES_SAVED=$saved
+  CLEANUP_HOOKS+=(free_pages_release)
+  echo 300000 >"$PAGE_REPORTING_MIN_FREE"  # the most this kernel takes
+  head -c "$(to_bytes "${HOLD_FREE_PAGES_WARM:-4G}")" /dev/zero >"$WORK/warm" && rm -f "$WORK/warm"
+  FREE_PAGES_STATE="held: reported only after 5 minutes free while this ran (was ${saved} ms), after ${HOLD_FREE_PAGES_WARM:-4G} written and freed"
+  log "free page reporting $FREE_PAGES_STATE"
+}
+free_pages_release() { echo "$FREE_PAGES_SAVED" >"$PAGE_REPORTING_MIN_FREE"; }
+
 # bench_init NAME: checks the tools, makes the work dir on tmpfs, installs the cleanup trap,
 # and copies SPATE_BIN into it (a rebuild during the run then cannot change the binary measured).
 bench_init() {
@@ -165,6 +190,7 @@ bench_init() {
   fi
   export SPATE_BIN
   log "docroot and outputs on tmpfs: $WORK ($(stat -f -c %T "$WORK"))"
+  free_pages_hold
 }
 
 # spate_has_flag FLAG: whether spate --help lists FLAG.
@@ -573,6 +599,7 @@ results_header() {
     echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); HEAD when this scenario started: $commit$dirty"
     echo "- machine: $(uname -srm), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 2^20 }' /proc/meminfo) RAM"
     echo "- server: $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //'), single process, sendfile; docroot and every output on tmpfs ($(stat -f -c %T "$WORK"), $WORK), so no disk I/O is measured"
+    echo "- free pages: $FREE_PAGES_STATE"
     echo "- runs: $RUNS per tool, round-robin (run 1 of every tool, then run 2, ...); medians with (min–max); each output checked by SHA-256"
     local v
     for v in "curl --version" "aria2c --version" "axel --version" "wget2 --version"; do
