@@ -25,7 +25,7 @@ done
 
 mkdir -p "$RESULTS_DIR"
 # The exact command, with the environment that changes what is measured.
-env_used=$(env | grep -E '^(RUNS|S[1-6]_[A-Z_]+|S3_COUNT|S3_FILE_SIZE|CAP|DELAY_MS|LINK_RATE|TCP_CC|RSS_[A-Z_]+|SPATE_BIN|RUN_TIMEOUT|QUIET_[A-Z]+)=' |
+env_used=$(env | grep -E '^(RUNS|S[1-6]_[A-Z_]+|S3_COUNT|S3_FILE_SIZE|CAP|DELAY_MS|LINK_RATE|TCP_CC|RSS_[A-Z_]+|SPATE_BIN|RUN_TIMEOUT|QUIET_[A-Z]+|HOLD_FREE_PAGES[A-Z_]*)=' |
   sort | tr '\n' ' ' || true)
 command_line="${env_used}bench/run_all.sh $*"
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
