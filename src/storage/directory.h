@@ -50,7 +50,8 @@ class DirectoryCache {
   static constexpr std::chrono::seconds kReuseFor{1};
 
   // The directory `file` is in (the text before its last '/'), opened when not cached or cached
-  // for kReuseFor; nullptr when it cannot be opened (it does not exist yet, say). `reopen` drops
+  // for kReuseFor; nullptr when `file` names no file in a directory ("name", "/name", "dir/") or
+  // the directory cannot be opened (it does not exist yet, say). `reopen` drops
   // a cached descriptor first: the directory was removed and created again.
   std::shared_ptr<const Directory> directory_of(const std::filesystem::path& file, bool reopen,
                                                 Clock::time_point now);
