@@ -2,7 +2,9 @@
 # Paired runs on the small-file scenarios: S3 (2,000 × 16 KiB over plain HTTP on 127.0.0.1) or
 # S6b (the same over TLS + HTTP/2), each round running every spate variant and then
 # `curl --parallel --parallel-max 16`. Prints, per variant, the medians (min–max) of wall and CPU
-# time and the median over rounds of its time divided by curl's in the same round.
+# time, of the CPU time nginx spent serving the run (from /proc/PID/schedstat), and the median
+# over rounds of its time divided by curl's in the same round. A client whose CPU time is close to
+# its wall time while nginx's is well below is what holds the run back.
 #
 # On a 2-core machine shared with nginx a small-file run's wall time moves by 5–15 % from one
 # quarter hour to the next; the ratio to the curl run beside it moves much less. That ratio is
@@ -47,13 +49,22 @@ else
   make_url_lists "$NGINX_BASE_URL/small" "$count"
 fi
 
+# nginx_cpu_ns: the CPU time nginx (one process) has used so far.
+nginx_cpu_ns() {
+  local run_ns _
+  read -r run_ns _ <"/proc/$NGINX_PID/schedstat"
+  echo "$run_ns"
+}
+
 # timed NAME COMMAND...: runs COMMAND in an empty $WORK/out, checks the tree, and prints
-# "NAME wall_s cpu_s" (the child's user+sys from getrusage, to the microsecond).
+# "NAME wall_s cpu_s server_s" (the child's user+sys from getrusage, to the microsecond, and
+# nginx's CPU time over the run).
 timed() {
   local name=$1
   shift
   rm -rf "$WORK/out" && mkdir -p "$WORK/out"
-  local times
+  local times server_before server_after
+  server_before=$(nginx_cpu_ns)
   times=$(cd "$WORK/out" && python3 -c '
 import resource, subprocess, sys, time
 before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -63,11 +74,12 @@ wall = time.perf_counter() - start
 after = resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 print(f"{wall:.4f} {cpu:.4f} {code}")' "$@") || die "$name: could not be run"
+  server_after=$(nginx_cpu_ns)
   local check
   check=$(verify_output tree "$WORK/out")
   [[ ${times##* } == 0 && $check == ok ]] ||
     die "$name: exit status ${times##* }, output: $check"
-  echo "$name ${times% *}"
+  echo "$name ${times% *} $(((server_after - server_before) / 1000))e-6"
 }
 
 log "$scenario: $rounds rounds of ${#bins[@]} binaries × ${#option_sets[@]} option sets, and curl"
@@ -83,18 +95,20 @@ for ((round = 1; round <= rounds; round++)); do
     -K "$CURL_CONFIG"
 done | python3 -c '
 import statistics, sys
-wall, cpu, order = {}, {}, []
+wall, cpu, server, order = {}, {}, {}, []
 for line in sys.stdin:
-    name, w, c = line.split()
+    name, w, c, s = line.split()
     if name not in wall:
         order.append(name)
     wall.setdefault(name, []).append(float(w))
     cpu.setdefault(name, []).append(float(c))
+    server.setdefault(name, []).append(float(s))
 def spread(values):
     return f"{statistics.median(values):.4f} ({min(values):.4f}-{max(values):.4f})"
-print("variant                wall s (min-max)          CPU s (min-max)           wall/curl  CPU/curl")
+print("variant                wall s (min-max)          CPU s (min-max)           "
+      "nginx CPU s (min-max)     wall/curl  CPU/curl")
 for name in order:
-    line = f"{name:22} {spread(wall[name]):25} {spread(cpu[name]):25}"
+    line = f"{name:22} {spread(wall[name]):25} {spread(cpu[name]):25} {spread(server[name]):25}"
     if name != "curl":
         rounds = min(len(wall[name]), len(wall["curl"]))
         w = statistics.median(wall[name][i] / wall["curl"][i] for i in range(rounds))
