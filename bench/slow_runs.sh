@@ -46,7 +46,8 @@ one() {
   local check
   check=$(verify_output file "$WORK/o")
   [[ $check == ok ]] || die "$name: output: $check"
-  printf '%-6s %2d wall %6.3f s  ' "$name" "$round" "$(bc <<<"$end - $start")"
+  printf '%-6s %2d wall %s s  ' "$name" "$round" \
+    "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%6.3f", b - a }')"
   join "$WORK/counters.before" "$WORK/counters.after" |
     awk '{ d = $3 - $2; if ($1 ~ /^ticks_/ || ($1 !~ /^nr_/ && d > 1000)) printf "%s=%d ", $1, d }
          END { print "" }'
