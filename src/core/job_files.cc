@@ -44,8 +44,12 @@ Result<void> Job::open_destination() {
       task_.options.existing == ExistingFile::Overwrite || if_modified_since_.has_value();
   bool created_directory = false;
   auto directory = context_.directory_of(final_path_, /*reopen=*/false);
+  // The first candidate is final_path_ itself, used in place: copying a path copies its list of
+  // components, and on lists of small files the first candidate is nearly always the one.
+  std::filesystem::path numbered;
   for (int n = 0; n < 10000; ++n) {
-    const auto candidate = n == 0 ? final_path_ : task_.dir / util::numbered_name(name, n);
+    if (n > 0) numbered = task_.dir / util::numbered_name(name, n);
+    const std::filesystem::path& candidate = n == 0 ? final_path_ : numbered;
     if (n == 0 ? exists && !may_replace : std::filesystem::exists(candidate, ec)) continue;
     auto part =
         storage::PartFile::open(candidate.string() + ".part", /*truncate=*/false, directory);
@@ -63,7 +67,7 @@ Result<void> Job::open_destination() {
     }
     if (!part && part.error().sys_errno == EWOULDBLOCK) continue;  // in use by another download
     if (!part) return tl::unexpected(part.error());
-    final_path_ = candidate;
+    if (n > 0) final_path_ = std::move(numbered);  // `candidate` is not used after this
     part_ = std::move(*part);
     if (auto ready = prepare_resume(); !ready) return ready;
     if (task_.options.layout == Layout::Parts) pieces_.emplace(part_.path());
