@@ -1,12 +1,13 @@
 #include "storage/directory.h"
 
+#include "util/sys_error.h"
+
 #include <fmt/format.h>
 
 #include <cerrno>
 #include <fcntl.h>
 #include <optional>
 #include <string_view>
-#include <system_error>
 #include <unistd.h>
 
 namespace spate::storage {
@@ -32,11 +33,8 @@ Result<std::shared_ptr<const Directory>> Directory::open(std::string path) {
   const int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
-    Error error{ErrorKind::FileOpen,
-                fmt::format("cannot open directory {}: {}", path,
-                            std::error_code(err, std::system_category()).message())};
-    error.sys_errno = err;
-    return tl::unexpected(std::move(error));
+    return tl::unexpected(
+        util::sys_error(ErrorKind::FileOpen, fmt::format("cannot open directory {}", path), err));
   }
   return std::shared_ptr<const Directory>(new Directory(fd, std::move(path)));
 }

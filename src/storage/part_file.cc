@@ -1,5 +1,7 @@
 #include "storage/part_file.h"
 
+#include "util/sys_error.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <system_error>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -49,19 +50,13 @@ Result<PartFile> PartFile::open(std::filesystem::path path, bool truncate,
   if (fd >= 0 && truncate && ::ftruncate(fd, 0) != 0) {
     const int err = errno;
     (void)::close(fd);
-    Error error{ErrorKind::FileOpen,
-                fmt::format("cannot truncate {}: {}", path.string(),
-                            std::error_code(err, std::system_category()).message())};
-    error.sys_errno = err;
-    return tl::unexpected(std::move(error));
+    return tl::unexpected(util::sys_error(ErrorKind::FileOpen,
+                                          fmt::format("cannot truncate {}", path.string()), err));
   }
   if (fd < 0) {
     const int err = errno;
-    Error error{ErrorKind::FileOpen,
-                fmt::format("cannot create {}: {}", path.string(),
-                            std::error_code(err, std::system_category()).message())};
-    error.sys_errno = err;
-    return tl::unexpected(std::move(error));
+    return tl::unexpected(
+        util::sys_error(ErrorKind::FileOpen, fmt::format("cannot create {}", path.string()), err));
   }
   return PartFile(fd, std::move(path), created, std::move(dir));
 }
@@ -87,10 +82,7 @@ PartFile::~PartFile() { discard(); }
 
 Error PartFile::file_error(ErrorKind kind, const char* what, int err) const {
   if (err == ENOSPC || err == EDQUOT) kind = ErrorKind::DiskFull;
-  Error error{kind, fmt::format("{} {}: {}", what, path_.string(),
-                                std::error_code(err, std::system_category()).message())};
-  error.sys_errno = err;
-  return error;
+  return util::sys_error(kind, fmt::format("{} {}", what, path_.string()), err);
 }
 
 Result<void> PartFile::preallocate(std::int64_t size) {
@@ -180,11 +172,9 @@ Result<void> PartFile::rename(const std::filesystem::path& to, unsigned flags) c
   const auto [to_at, to_name] = locate(dir_.get(), to);
   if (::renameat2(from_at, from_name, to_at, to_name, flags) != 0) {
     const int err = errno;
-    Error error{ErrorKind::Rename,
-                fmt::format("cannot rename {} to {}: {}", path_.string(), to.string(),
-                            std::error_code(err, std::system_category()).message())};
-    error.sys_errno = err;
-    return tl::unexpected(std::move(error));
+    return tl::unexpected(
+        util::sys_error(ErrorKind::Rename,
+                        fmt::format("cannot rename {} to {}", path_.string(), to.string()), err));
   }
   return {};
 }

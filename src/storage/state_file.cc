@@ -1,5 +1,7 @@
 #include "storage/state_file.h"
 
+#include "util/sys_error.h"
+
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -291,10 +293,7 @@ Error state_error(std::string message) { return Error{ErrorKind::StateFile, std:
 
 Error io_error(ErrorKind kind, std::string_view what, const std::filesystem::path& path, int err) {
   if (err == ENOSPC || err == EDQUOT) kind = ErrorKind::DiskFull;
-  Error error{kind, fmt::format("cannot {} {}: {}", what, path.string(),
-                                std::error_code(err, std::system_category()).message())};
-  error.sys_errno = err;
-  return error;
+  return util::sys_error(kind, fmt::format("cannot {} {}", what, path.string()), err);
 }
 
 // 0 or the errno of the failed write.

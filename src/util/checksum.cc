@@ -1,5 +1,7 @@
 #include "spate/checksum.h"
 
+#include "util/sys_error.h"
+
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -10,7 +12,6 @@
 #include <fcntl.h>
 #include <new>
 #include <sys/stat.h>
-#include <system_error>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -100,11 +101,8 @@ std::string to_hex(const unsigned char* bytes, std::size_t size) {
 }
 
 tl::unexpected<Error> file_error(const std::filesystem::path& path, const char* what, int err) {
-  Error error{ErrorKind::FileOpen,
-              fmt::format("{} {}: {}", what, path.string(),
-                          std::error_code(err, std::system_category()).message())};
-  error.sys_errno = err;
-  return tl::unexpected(std::move(error));
+  return tl::unexpected(
+      util::sys_error(ErrorKind::FileOpen, fmt::format("{} {}", what, path.string()), err));
 }
 
 // Closes the descriptor when hash_file() returns, whichever way.
