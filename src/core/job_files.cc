@@ -51,8 +51,8 @@ Result<void> Job::open_destination() {
     if (n > 0) numbered = task_.dir / util::numbered_name(name, n);
     const std::filesystem::path& candidate = n == 0 ? final_path_ : numbered;
     if (n == 0 ? exists && !may_replace : std::filesystem::exists(candidate, ec)) continue;
-    auto part =
-        storage::PartFile::open(candidate.string() + ".part", /*truncate=*/false, directory);
+    const std::string part_path = candidate.string() + ".part";
+    auto part = storage::PartFile::open(part_path, /*truncate=*/false, directory);
     if (!part && part.error().sys_errno == ENOENT && !created_directory) {
       // The directory is created when first needed: one syscall fewer per file of a list. (Or
       // again: the open directory was removed meanwhile.)
@@ -63,7 +63,7 @@ Result<void> Job::open_destination() {
                                                            task_.dir.string(), ec.message()));
       }
       directory = context_.directory_of(final_path_, /*reopen=*/true);
-      part = storage::PartFile::open(candidate.string() + ".part", /*truncate=*/false, directory);
+      part = storage::PartFile::open(part_path, /*truncate=*/false, directory);
     }
     if (!part && part.error().sys_errno == EWOULDBLOCK) continue;  // in use by another download
     if (!part) return tl::unexpected(part.error());
