@@ -125,12 +125,13 @@ cleanup() {
 }
 
 # Free page reporting: a VM's kernel hands free pages back to its host, which drops them, and a
-# later write into such a page faults it back in from the host. A 1 GiB download into tmpfs then
-# takes about twice its CPU time in one run and not in the next, whatever the tool
-# (bench/results/summary.md). HOLD_FREE_PAGES=1 (root) keeps freed pages from being reported while
-# the scenario runs (min_free_ms raised, put back at exit), and first writes and frees
-# HOLD_FREE_PAGES_WARM (4G) in tmpfs, so the pages the runs get are backed again. Each table's
-# header says which applied.
+# later write into such a page faults it back in from the host. That was the suspect for the 1 GiB
+# downloads into tmpfs that take about twice their CPU time in one run and not in the next,
+# whatever the tool; run 11 was made with the hold below and still had such runs
+# (bench/results/summary.md, bench/slow_runs.sh). HOLD_FREE_PAGES=1 (root) keeps freed pages from
+# being reported while the scenario runs (min_free_ms raised, put back at exit), and first writes
+# and frees HOLD_FREE_PAGES_WARM (4G) in tmpfs, so the pages the runs get are backed again. Each
+# table's header says which applied.
 PAGE_REPORTING_MIN_FREE=/sys/module/page_reporting/parameters/min_free_ms
 FREE_PAGES_STATE="no page reporting here"
 free_pages_hold() {

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Slow 1 GiB runs: S1's download (1 GiB over loopback into tmpfs) repeated, spate's default and
 # then curl, ROUNDS times. For each run it prints the wall time, the ticks the whole machine spent
-# in user, system and steal time (/proc/stat, 1/100 s), and every /proc/vmstat event counter
-# (not the nr_* levels) that moved by more than 1,000. On this machine some runs of either tool take twice the
-# usual time with twice the system time, while the work (pages allocated, faults) and the steal
-# time stay the same: the slowness is outside what the guest kernel counts. bench/results/
+# in user, system and steal time (/proc/stat, 1/100 s), and every /proc/vmstat event counter (not
+# the nr_* levels) that moved by more than 1,000. On this machine some runs of either tool take
+# twice the usual time with twice the system time, while the work (pages allocated, faults) and
+# the steal time stay the same: the slowness is outside what the guest kernel counts. bench/results/
 # summary.md discusses it. Not part of run_all.sh; it writes no results file. Every output is
 # checked by SHA-256.
 #
